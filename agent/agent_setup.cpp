@@ -1,0 +1,126 @@
+#include "agent_setup.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+
+#include "bpf_source.h"
+#include "duration.h"
+#include "metrics_server.h"
+#include "netdev_source.h"
+#include "selection.h"
+
+namespace netmon {
+
+namespace {
+
+// Identifies the embedded BPF object: FNV-1a over its ELF bytes, so two
+// agents report the same id exactly when they carry the same programs.
+std::string bpf_object_build_id() {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char byte : embedded_bpf_object()) hash = (hash ^ byte) * 0x100000001b3ULL;
+  char hex[17];
+  snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
+}
+
+}  // namespace
+
+std::string version_text() {
+  return std::string("netmon-agent ") + NETMON_VERSION + " (bpf object " + bpf_object_build_id() +
+         ")";
+}
+
+std::unique_ptr<Source> make_source(SourceKind kind, const Options& options) {
+  switch (kind) {
+    case SourceKind::kNetdev:
+      return std::make_unique<NetdevSource>();
+    case SourceKind::kBpf:
+      return std::make_unique<BpfSource>(parse_attach_mode(options.attach));
+    case SourceKind::kProc:
+    case SourceKind::kCompare:
+      break;
+  }
+  throw Error(std::string("source '") + source_kind_name(kind) + "' is not available");
+}
+
+namespace {
+
+// UCI may carry interval/source for routers configured with `uci set`; the
+// command line always wins.
+void apply_uci_settings(const ResolvedSelection& resolved, Options& options) {
+  if (resolved.interval && !options.interval_given) {
+    auto interval = parse_duration(resolved.interval->value);
+    if (!interval)
+      throw Error(resolved.interval->where + ": invalid interval '" + resolved.interval->value +
+                  "': expected a duration such as 250ms, 2s or 1.5s");
+    options.interval = *interval;
+  }
+  if (resolved.source && !options.source_given) {
+    auto kind = parse_source_kind(resolved.source->value);
+    if (!kind)
+      throw Error(resolved.source->where + ": invalid source '" + resolved.source->value +
+                  "': expected netdev, bpf, proc or compare");
+    options.source = *kind;
+  }
+}
+
+}  // namespace
+
+Agent::Agent(Options options) : options_(std::move(options)) {
+  SelectionInputs inputs;
+  inputs.args = options_.interfaces;
+  inputs.config_path = options_.config_path;
+  inputs.uci_config_path = options_.uci_config_path;
+  ResolvedSelection resolved = resolve_selection(inputs);
+  for (const std::string& warning : resolved.warnings) spdlog::warn("{}", warning);
+  apply_uci_settings(resolved, options_);
+  spdlog::info("{}", resolved.selection.describe());
+
+  // Bound before anything is attached or written, so a port in use fails
+  // cleanly; destroyed after monitor_, which detaches first.
+  MetricsServer* metrics = nullptr;
+  if (options_.listen) {
+    ListenAddress address = parse_listen_address(*options_.listen);
+    auto server = std::make_unique<MetricsServer>(address, BuildInfo{NETMON_VERSION, bpf_object_build_id()});
+    address.port = server->port();
+    spdlog::info("serving Prometheus metrics on http://{}/metrics", address.to_string());
+    metrics = server.get();
+    observers_.push_back(std::move(server));
+  }
+
+  std::vector<std::unique_ptr<Source>> sources;
+  sources.push_back(make_source(options_.source, options_));
+  if (metrics)
+    for (auto& source : sources) source = metrics->count_attach_failures(std::move(source));
+
+  const int out_fd = options_.quiet ? -1 : STDOUT_FILENO;
+  auto snapshot_reporter =
+      std::make_unique<SnapshotReporter>(source_kind_name(options_.source), out_fd);
+  if (metrics) snapshot_reporter->add_observer(metrics);
+  reporter_ = std::move(snapshot_reporter);
+
+  MonitorConfig config;
+  config.interval = options_.interval;
+  config.count = options_.count;
+  const Selection& selection = resolved.selection;
+  config.selects = [selection](const std::string& name) { return selection.matches(name); };
+  if (selection.origin().names_must_exist())
+    config.required_names = selection.literal_names();
+  else
+    config.expected_names = selection.literal_names();
+  config.watched_output_fd = out_fd;
+  monitor_ = std::make_unique<Monitor>(std::move(config), std::move(sources), *reporter_);
+}
+
+Agent::~Agent() = default;
+
+int Agent::run(int stop_fd) {
+  int code = monitor_->run(stop_fd);
+  reporter_->finish();
+  return code;
+}
+
+}  // namespace netmon

@@ -1,0 +1,42 @@
+#include "log.h"
+
+#include <bpf/libbpf.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <string>
+
+namespace netmon {
+namespace {
+
+int libbpf_to_spdlog(enum libbpf_print_level level, const char* fmt, va_list args) {
+  // libbpf's warnings are mostly probe noise ("failed to find BTF ...") that
+  // our own error messages explain better, so they go one level down.
+  spdlog::level::level_enum ours =
+      level == LIBBPF_WARN ? spdlog::level::debug : spdlog::level::trace;
+  if (!spdlog::should_log(ours)) return 0;
+  char buf[1024];
+  int n = vsnprintf(buf, sizeof(buf), fmt, args);
+  std::string line(buf, n < 0 ? 0 : std::min<size_t>(n, sizeof(buf) - 1));
+  while (!line.empty() && line.back() == '\n') line.pop_back();
+  spdlog::log(ours, "libbpf: {}", line);
+  return 0;
+}
+
+}  // namespace
+
+void setup_logging(int verbosity) {
+  auto logger = spdlog::stderr_logger_st("netmon-agent");
+  logger->set_pattern("netmon-agent: %^%l%$: %v");
+  logger->set_level(verbosity <= 0   ? spdlog::level::warn
+                    : verbosity == 1 ? spdlog::level::info
+                    : verbosity == 2 ? spdlog::level::debug
+                                     : spdlog::level::trace);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+  libbpf_set_print(libbpf_to_spdlog);
+}
+
+}  // namespace netmon

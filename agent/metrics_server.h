@@ -1,0 +1,137 @@
+// The Prometheus endpoint: `--listen ADDR:PORT` serves GET /metrics (text
+// exposition format 0.0.4) and GET /snapshot (the latest NDJSON line), so a
+// fleet is scraped by the Prometheus people already run instead of anything
+// home-made.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "reporter.h"
+#include "snapshot.h"
+#include "source.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace netmon {
+
+// Where --listen binds. Only numeric addresses (and "localhost"): a router's
+// agent must not depend on name resolution to come up.
+struct ListenAddress {
+  std::string host;  // "127.0.0.1", "::1", "0.0.0.0", ...
+  int port = 0;      // 0 picks a free port (see MetricsServer::port())
+
+  // "127.0.0.1:9310", "[::1]:9310"; IPv6 in brackets.
+  std::string to_string() const;
+};
+
+// "HOST:PORT", "[IPV6]:PORT" or ":PORT"; an empty host means loopback
+// (127.0.0.1), never all addresses: exposing counters is an explicit choice
+// ("0.0.0.0:9310", "[::]:9310"). Throws UsageError naming the text.
+ListenAddress parse_listen_address(const std::string& text);
+
+// What netmon_build_info reports.
+struct BuildInfo {
+  std::string version;     // NETMON_VERSION
+  std::string bpf_object;  // build id of the embedded BPF object
+};
+
+// One labelled value of a gauge family; labels in output order.
+struct GaugeSample {
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+};
+
+// A gauge family published by a reporter that knows more than counters, such
+// as --compare's deltas. `name` and label names must be valid Prometheus
+// names ([a-zA-Z_:][a-zA-Z0-9_:]*, labels without ':'); label values are
+// escaped here.
+struct GaugeFamily {
+  std::string name;
+  std::string help;
+  std::vector<GaugeSample> samples;
+};
+
+// Everything one /metrics response is made of. Passive, so the formatting is
+// testable without a socket.
+struct MetricsState {
+  std::map<std::string, Snapshot> latest;  // by source ("bpf", "proc", ...)
+  uint64_t snapshots_total = 0;
+  uint64_t attach_failures_total = 0;
+  BuildInfo build;
+  std::vector<GaugeFamily> gauges;
+};
+
+// The exposition text for `state`: HELP and TYPE for every family (also
+// before the first snapshot, so dashboards see the families exist), samples
+// sorted by source, then by the snapshot's interface order.
+std::string format_metrics(const MetricsState& state);
+
+// A label value as the exposition format wants it: backslash, double quote
+// and newline escaped; bytes that are not UTF-8 (interface names are bytes)
+// replaced by U+FFFD, as the NDJSON output does.
+std::string escape_label_value(std::string_view value);
+
+// Serves /metrics and /snapshot from its own thread while the monitor thread
+// feeds it snapshots. Binding happens in the constructor, so a bad address or
+// a port in use fails before the agent attaches anything or writes output.
+class MetricsServer : public SnapshotObserver {
+ public:
+  // Binds and starts serving. Throws Error ("cannot listen on ...: Address
+  // already in use"); UsageError for a malformed address.
+  MetricsServer(const ListenAddress& address, BuildInfo build);
+  // Stops accepting, waits for in-flight requests (bounded by short socket
+  // timeouts) and joins the thread.
+  ~MetricsServer() override;
+
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // The port actually bound (differs from the address's when that was 0).
+  int port() const { return port_; }
+
+  // SnapshotObserver, on the monitor thread: the snapshot's counters replace
+  // those previously published for snapshot.source, `ndjson` becomes the
+  // /snapshot answer, netmon_snapshots_total goes up by one.
+  void on_snapshot(const Snapshot& snapshot, const std::string& ndjson) override;
+
+  // For --compare's reporter, once per reading: the counters of every
+  // source (labelled source="bpf", source="proc"), the delta gauges (they
+  // replace those of the previous call; see GaugeFamily) and the line it
+  // wrote, which /snapshot returns. Counts as one snapshot.
+  void publish_compare(const std::vector<Snapshot>& per_source, std::vector<GaugeFamily> deltas,
+                       const std::string& ndjson);
+
+  // Wraps a source so that every watch() that throws (an attach that
+  // failed) counts in netmon_attach_failures_total. Behaviour is otherwise
+  // the source's own; the exception still propagates.
+  std::unique_ptr<Source> count_attach_failures(std::unique_ptr<Source> source);
+
+  // Current /metrics body (what a scrape would get now).
+  std::string metrics_text() const;
+
+ private:
+  void count_attach_failure();
+  void stop();
+
+  mutable std::mutex mutex_;  // guards state_ and latest_line_
+  MetricsState state_;
+  std::string latest_line_;
+
+  std::unique_ptr<httplib::Server> http_;
+  std::atomic<bool> listen_returned_{false};
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace netmon

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR MIT)
+/*
+ * Per-interface rx/tx counters on tc ingress/egress (tcx or clsact) and,
+ * optionally, XDP for rx. The programs only observe: they always hand the
+ * packet on unchanged, with the verdict that lets later programs run.
+ *
+ * Only __sk_buff / xdp_md context fields are read, so the object loads on
+ * kernels without BTF (many OpenWrt builds); the verifier rewrites those
+ * accesses for the running kernel.
+ *
+ * Budget: at most 1.15x the per-packet cost of an empty tc program, so the
+ * common path is one inlined per-CPU array lookup and two adds; everything
+ * rare (ifindex beyond the array, untrusted GSO) sits in out-of-line
+ * subprograms.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "netmon/abi.h"
+
+/*
+ * TC_ACT_UNSPEC for clsact, TCX_NEXT for tcx: "no opinion", so later filters
+ * and tcx programs still run. TC_ACT_OK (0) would end the chain.
+ */
+#define NETMON_TC_NEXT (-1)
+
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88A8
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+
+#ifndef likely
+#define likely(x) __builtin_expect(!!(x), 1)
+#endif
+
+/*
+ * Indexed by ifindex. The agent sizes it at load time to cover today's
+ * ifindexes with room to grow; anything beyond lands in overflow_counters.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct netmon_counters);
+} counters SEC(".maps");
+
+/* No prealloc: costs nothing until an ifindex outgrows the array. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct netmon_counters);
+} overflow_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NETMON_HEALTH_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} health SEC(".maps");
+
+/* The slot of an ifindex the array cannot hold; NULL (and counted) if full. */
+static __noinline struct netmon_counters *overflow_slot(__u32 ifindex)
+{
+	struct netmon_counters *slot, zero = {};
+	__u32 health_slot = NETMON_HEALTH_OVERFLOW_FULL;
+	__u64 *lost;
+
+	slot = bpf_map_lookup_elem(&overflow_counters, &ifindex);
+	if (slot)
+		return slot;
+	/* BPF_NOEXIST: another CPU may have created it meanwhile; both fine. */
+	bpf_map_update_elem(&overflow_counters, &ifindex, &zero, BPF_NOEXIST);
+	slot = bpf_map_lookup_elem(&overflow_counters, &ifindex);
+	if (slot)
+		return slot;
+
+	lost = bpf_map_lookup_elem(&health, &health_slot);
+	if (lost)
+		*lost += 1;
+	return NULL;
+}
+
+static __always_inline struct netmon_counters *slot_for(__u32 ifindex)
+{
+	struct netmon_counters *slot = bpf_map_lookup_elem(&counters, &ifindex);
+
+	if (likely(slot))
+		return slot;
+	return overflow_slot(ifindex);
+}
+
+/*
+ * Bytes of headers in front of the GSO payload, as qdisc_pkt_len_init()
+ * computes them; 0 when the packet is not one we can parse.
+ */
+static __always_inline __u32 gso_header_len(struct __sk_buff *skb)
+{
+	__u32 off = ETH_HLEN;
+	__u16 proto = bpf_ntohs(skb->protocol);
+	__u8 l4proto, byte;
+
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
+		__be16 inner;
+
+		if (bpf_skb_load_bytes(skb, off + 2, &inner, sizeof(inner)))
+			return 0;
+		proto = bpf_ntohs(inner);
+		off += 4;
+	}
+	if (proto == ETH_P_IP) {
+		if (bpf_skb_load_bytes(skb, off, &byte, 1))
+			return 0;
+		if (bpf_skb_load_bytes(skb, off + 9, &l4proto, 1))
+			return 0;
+		off += (byte & 0x0f) * 4;
+	} else if (proto == ETH_P_IPV6) {
+		if (bpf_skb_load_bytes(skb, off + 6, &l4proto, 1))
+			return 0;
+		off += 40;
+	} else {
+		return 0;
+	}
+	if (l4proto == IPPROTO_TCP) {
+		if (bpf_skb_load_bytes(skb, off + 12, &byte, 1))
+			return 0;
+		off += (byte >> 4) * 4;
+	} else if (l4proto == IPPROTO_UDP) {
+		off += 8;
+	} else {
+		return 0;
+	}
+	return off < skb->len ? off : 0;
+}
+
+/*
+ * Untrusted GSO (virtio, tap, packet sockets) leaves gso_segs 0 until
+ * segmentation: count what segmentation will produce.
+ */
+static __noinline __u32 untrusted_gso_segs(struct __sk_buff *skb)
+{
+	__u32 size = skb->gso_size;
+	__u32 payload = skb->len - gso_header_len(skb);
+
+	if (!size)
+		return 1;
+	return (payload + size - 1) / size;
+}
+
+/* Packets as the wire sees them: a GSO super-packet is gso_segs packets. */
+static __always_inline __u32 wire_packets(struct __sk_buff *skb)
+{
+	__u32 segs;
+
+	/* gso_size is 0 exactly when the skb is not GSO: one read, usually. */
+	if (likely(!skb->gso_size))
+		return 1;
+	segs = skb->gso_segs;
+	if (segs)
+		return segs;
+	return untrusted_gso_segs(skb);
+}
+
+SEC("tc")
+int netmon_ingress(struct __sk_buff *skb)
+{
+	struct netmon_counters *c = slot_for(skb->ifindex);
+
+	if (c) {
+		c->rx_bytes += skb->len;
+		c->rx_packets += wire_packets(skb);
+	}
+	return NETMON_TC_NEXT;
+}
+
+SEC("tc")
+int netmon_egress(struct __sk_buff *skb)
+{
+	struct netmon_counters *c = slot_for(skb->ifindex);
+
+	if (c) {
+		c->tx_bytes += skb->len;
+		c->tx_packets += wire_packets(skb);
+	}
+	return NETMON_TC_NEXT;
+}
+
+/* Rx only: XDP sees single frames (no GSO), and no frags without xdp.frags. */
+SEC("xdp")
+int netmon_xdp(struct xdp_md *ctx)
+{
+	struct netmon_counters *c = slot_for(ctx->ingress_ifindex);
+
+	if (c) {
+		c->rx_bytes += ctx->data_end - ctx->data;
+		c->rx_packets += 1;
+	}
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,269 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <string>
+
+#include "cli.h"
+#include "error.h"
+#include "metrics_server.h"
+
+using netmon::BuildInfo;
+using netmon::GaugeFamily;
+using netmon::MetricsServer;
+using netmon::MetricsState;
+using netmon::Snapshot;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+namespace {
+
+Snapshot fake_snapshot(const std::string& source, uint64_t seq) {
+  Snapshot s;
+  s.source = source;
+  s.seq = seq;
+  s.ts_ms = 1700000000123;
+  s.interval_ms = 1000;
+  s.interfaces.push_back({{2, "eth0"}, {1000, 10, 2000, 20}, {}});
+  s.interfaces.push_back({{3, "wlan0"}, {18446744073709551615ULL, 1, 0, 0}, {}});
+  return s;
+}
+
+MetricsState state_with(const Snapshot& snapshot) {
+  MetricsState state;
+  state.latest[snapshot.source] = snapshot;
+  state.snapshots_total = snapshot.seq + 1;
+  state.build = {"0.1.0", "0123456789abcdef"};
+  return state;
+}
+
+}  // namespace
+
+TEST(MetricsFormat, CountersPerInterfaceAndSource) {
+  std::string text = netmon::format_metrics(state_with(fake_snapshot("bpf", 4)));
+  EXPECT_THAT(text, HasSubstr("# TYPE netmon_rx_bytes_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("\nnetmon_rx_bytes_total{interface=\"eth0\",source=\"bpf\"} 1000\n"));
+  EXPECT_THAT(text, HasSubstr("\nnetmon_rx_packets_total{interface=\"eth0\",source=\"bpf\"} 10\n"));
+  EXPECT_THAT(text, HasSubstr("\nnetmon_tx_bytes_total{interface=\"eth0\",source=\"bpf\"} 2000\n"));
+  EXPECT_THAT(text, HasSubstr("\nnetmon_tx_packets_total{interface=\"eth0\",source=\"bpf\"} 20\n"));
+  // u64 totals print exactly, not in float notation.
+  EXPECT_THAT(text, HasSubstr("netmon_rx_bytes_total{interface=\"wlan0\",source=\"bpf\"} "
+                              "18446744073709551615\n"));
+  EXPECT_THAT(text, HasSubstr("\nnetmon_up 1\n"));
+  EXPECT_THAT(text, HasSubstr("\nnetmon_snapshots_total 5\n"));
+  EXPECT_THAT(text, HasSubstr("\nnetmon_attach_failures_total 0\n"));
+  EXPECT_THAT(text,
+              HasSubstr("\nnetmon_build_info{version=\"0.1.0\",bpf_object=\"0123456789abcdef\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("\nnetmon_last_snapshot_timestamp_seconds 1700000000.123\n"));
+  EXPECT_EQ(text.back(), '\n');
+}
+
+TEST(MetricsFormat, EveryFamilyHasHelpAndTypeOnce) {
+  std::string text = netmon::format_metrics(state_with(fake_snapshot("netdev", 0)));
+  for (const char* name : {"netmon_rx_bytes_total", "netmon_rx_packets_total",
+                           "netmon_tx_bytes_total", "netmon_tx_packets_total", "netmon_up",
+                           "netmon_snapshots_total", "netmon_attach_failures_total",
+                           "netmon_build_info"}) {
+    std::string help = std::string("# HELP ") + name + " ";
+    std::string type = std::string("# TYPE ") + name + " ";
+    size_t at = text.find(help);
+    ASSERT_NE(at, std::string::npos) << name;
+    EXPECT_EQ(text.find(help, at + 1), std::string::npos) << name;
+    // TYPE directly follows HELP, before any sample.
+    size_t line_end = text.find('\n', at);
+    EXPECT_EQ(text.compare(line_end + 1, type.size(), type), 0) << name;
+  }
+}
+
+TEST(MetricsFormat, BeforeFirstSnapshotOnlyHealthSamples) {
+  MetricsState state;
+  state.build = {"0.1.0", "ff"};
+  std::string text = netmon::format_metrics(state);
+  EXPECT_THAT(text, StartsWith("# HELP netmon_rx_bytes_total "));
+  EXPECT_THAT(text, Not(HasSubstr("netmon_rx_bytes_total{")));
+  EXPECT_THAT(text, Not(HasSubstr("netmon_last_snapshot_timestamp_seconds")));
+  EXPECT_THAT(text, HasSubstr("\nnetmon_snapshots_total 0\n"));
+}
+
+TEST(MetricsFormat, LabelValuesAreEscaped) {
+  EXPECT_EQ(netmon::escape_label_value("eth0"), "eth0");
+  EXPECT_EQ(netmon::escape_label_value("a\"b"), "a\\\"b");
+  EXPECT_EQ(netmon::escape_label_value("a\\b"), "a\\\\b");
+  EXPECT_EQ(netmon::escape_label_value("a\nb"), "a\\nb");
+  // Valid UTF-8 passes through; stray bytes become U+FFFD like in the NDJSON.
+  EXPECT_EQ(netmon::escape_label_value("wlan\xC3\xA9"), "wlan\xC3\xA9");
+  EXPECT_EQ(netmon::escape_label_value("x\xFFy"), "x\xEF\xBF\xBDy");
+  EXPECT_EQ(netmon::escape_label_value("\xC3"), "\xEF\xBF\xBD");         // truncated
+  EXPECT_EQ(netmon::escape_label_value("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+
+  Snapshot s = fake_snapshot("bpf", 0);
+  s.interfaces[0].link.name = "we\"ird\\if";
+  std::string text = netmon::format_metrics(state_with(s));
+  EXPECT_THAT(text, HasSubstr("netmon_rx_bytes_total{interface=\"we\\\"ird\\\\if\",source=\"bpf\"} "
+                              "1000\n"));
+}
+
+TEST(MetricsFormat, GaugeFamiliesForCompare) {
+  MetricsState state = state_with(fake_snapshot("bpf", 0));
+  state.latest["proc"] = fake_snapshot("proc", 0);
+  GaugeFamily family{"netmon_compare_rx_bytes_delta",
+                     "bpf minus proc rx bytes\nover the last interval",
+                     {{{{"interface", "eth0"}}, -14}, {{{"interface", "wlan0"}}, 0.5}}};
+  state.gauges.push_back(family);
+  std::string text = netmon::format_metrics(state);
+  EXPECT_THAT(text, HasSubstr("netmon_rx_bytes_total{interface=\"eth0\",source=\"bpf\"} 1000\n"));
+  EXPECT_THAT(text, HasSubstr("netmon_rx_bytes_total{interface=\"eth0\",source=\"proc\"} 1000\n"));
+  EXPECT_THAT(text, HasSubstr("# HELP netmon_compare_rx_bytes_delta bpf minus proc rx bytes\\nover "
+                              "the last interval\n# TYPE netmon_compare_rx_bytes_delta gauge\n"));
+  EXPECT_THAT(text, HasSubstr("\nnetmon_compare_rx_bytes_delta{interface=\"eth0\"} -14\n"));
+  EXPECT_THAT(text, HasSubstr("\nnetmon_compare_rx_bytes_delta{interface=\"wlan0\"} 0.5\n"));
+}
+
+TEST(ListenAddress, Parses) {
+  auto a = netmon::parse_listen_address("127.0.0.1:9310");
+  EXPECT_EQ(a.host, "127.0.0.1");
+  EXPECT_EQ(a.port, 9310);
+  a = netmon::parse_listen_address(":9310");
+  EXPECT_EQ(a.host, "127.0.0.1");  // loopback, never all addresses
+  a = netmon::parse_listen_address("[::1]:9310");
+  EXPECT_EQ(a.host, "::1");
+  EXPECT_EQ(a.to_string(), "[::1]:9310");
+  a = netmon::parse_listen_address("0.0.0.0:80");
+  EXPECT_EQ(a.host, "0.0.0.0");
+  a = netmon::parse_listen_address("localhost:1");
+  EXPECT_EQ(a.host, "127.0.0.1");
+}
+
+TEST(ListenAddress, RejectsMalformed) {
+  for (const char* bad : {"", "9310", "127.0.0.1", "127.0.0.1:", "127.0.0.1:http", "1.2.3.4:70000",
+                          "999.1.1.1:80", "::1:9310", "[::1:9310", "[::1]9310", "[1.2.3.4]:80",
+                          "example.com:80", "127.0.0.1:-1"}) {
+    try {
+      netmon::parse_listen_address(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const netmon::UsageError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(std::string("invalid --listen '") + bad + "'"));
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    }
+  }
+}
+
+namespace {
+
+// A minimal HTTP/1.0 client: the test must not share the server's library.
+std::string http_request(int port, const std::string& method, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(static_cast<uint16_t>(port));
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) < 0) {
+    ::close(fd);
+    return "";
+  }
+  std::string request = method + " " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  (void)!::write(fd, request.data(), request.size());
+  std::string response;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) response.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return response;
+}
+
+std::unique_ptr<MetricsServer> start_server_or_skip() {
+  try {
+    return std::make_unique<MetricsServer>(netmon::parse_listen_address("127.0.0.1:0"),
+                                           BuildInfo{"0.1.0", "ff"});
+  } catch (const netmon::Error& e) {
+    if (std::string(e.what()).find("built without") != std::string::npos) return nullptr;
+    throw;
+  }
+}
+
+class FailingSource : public netmon::Source {
+ public:
+  const char* kind() const override { return "bpf"; }
+  void watch(const netmon::Link& link) override {
+    throw netmon::Error("failed to attach to '" + link.name + "'");
+  }
+  void unwatch(const netmon::Link&) override {}
+  netmon::CounterMap read(const std::vector<netmon::Link>&) override { return {}; }
+};
+
+}  // namespace
+
+TEST(MetricsServer, ServesMetricsSnapshotAndErrors) {
+  auto server = start_server_or_skip();
+  if (!server) GTEST_SKIP() << "built without the metrics endpoint";
+  const int port = server->port();
+  ASSERT_GT(port, 0);
+
+  EXPECT_THAT(http_request(port, "GET", "/snapshot"), StartsWith("HTTP/1.1 503"));
+  server->on_snapshot(fake_snapshot("bpf", 0), "{\"seq\":0}\n");
+
+  std::string metrics = http_request(port, "GET", "/metrics");
+  EXPECT_THAT(metrics, StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(metrics, HasSubstr("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+  EXPECT_THAT(metrics, HasSubstr("netmon_rx_bytes_total{interface=\"eth0\",source=\"bpf\"} 1000\n"));
+  EXPECT_THAT(metrics, HasSubstr("netmon_snapshots_total 1\n"));
+
+  std::string snapshot = http_request(port, "GET", "/snapshot");
+  EXPECT_THAT(snapshot, StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(snapshot, HasSubstr("\r\n\r\n{\"seq\":0}\n"));
+
+  EXPECT_THAT(http_request(port, "GET", "/"), StartsWith("HTTP/1.1 404"));
+  EXPECT_THAT(http_request(port, "GET", "/metrics/x"), StartsWith("HTTP/1.1 404"));
+  std::string post = http_request(port, "POST", "/metrics");
+  EXPECT_THAT(post, StartsWith("HTTP/1.1 405"));
+  EXPECT_THAT(post, HasSubstr("Allow: GET, HEAD\r\n"));
+}
+
+TEST(MetricsServer, PortInUseIsOneLineError) {
+  auto first = start_server_or_skip();
+  if (!first) GTEST_SKIP() << "built without the metrics endpoint";
+  const std::string where = "127.0.0.1:" + std::to_string(first->port());
+  try {
+    MetricsServer second(netmon::parse_listen_address(where), BuildInfo{});
+    FAIL() << "a second server bound " << where;
+  } catch (const netmon::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot listen on " + where + ": Address already in use");
+  }
+}
+
+TEST(MetricsServer, CountsAttachFailures) {
+  auto server = start_server_or_skip();
+  if (!server) GTEST_SKIP() << "built without the metrics endpoint";
+  auto source = server->count_attach_failures(std::make_unique<FailingSource>());
+  EXPECT_STREQ(source->kind(), "bpf");
+  EXPECT_THROW(source->watch({7, "eth7"}), netmon::Error);
+  EXPECT_THROW(source->watch({8, "eth8"}), netmon::Error);
+  EXPECT_THAT(server->metrics_text(), HasSubstr("\nnetmon_attach_failures_total 2\n"));
+}
+
+TEST(MetricsServer, StopsPromptlyWithAnIdleKeepAliveClient) {
+  auto server = start_server_or_skip();
+  if (!server) GTEST_SKIP() << "built without the metrics endpoint";
+  // An idle connection, as Prometheus keeps between scrapes.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(static_cast<uint16_t>(server->port()));
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+  const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  char buf[8192];
+  ASSERT_GT(::read(fd, buf, sizeof(buf)), 0);
+
+  auto start = std::chrono::steady_clock::now();
+  server.reset();
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::milliseconds(500));
+  ::close(fd);
+}

@@ -7,9 +7,11 @@
 #include <spdlog/spdlog.h>
 
 #include "bpf_source.h"
+#include "compare.h"
 #include "duration.h"
 #include "metrics_server.h"
 #include "netdev_source.h"
+#include "proc_source.h"
 #include "selection.h"
 
 namespace netmon {
@@ -40,6 +42,7 @@ std::unique_ptr<Source> make_source(SourceKind kind, const Options& options) {
     case SourceKind::kBpf:
       return std::make_unique<BpfSource>(parse_attach_mode(options.attach));
     case SourceKind::kProc:
+      return std::make_unique<ProcSource>(options.proc_file);
     case SourceKind::kCompare:
       break;
   }
@@ -70,6 +73,20 @@ void apply_uci_settings(const ResolvedSelection& resolved, Options& options) {
 }  // namespace
 
 Agent::Agent(Options options) : options_(std::move(options)) {
+  // Bound first, before any other output and before anything is attached, so
+  // a bad address or a port in use is the only line; destroyed after
+  // monitor_, which detaches first.
+  MetricsServer* metrics = nullptr;
+  if (options_.listen) {
+    ListenAddress address = parse_listen_address(*options_.listen);
+    auto server = std::make_unique<MetricsServer>(
+        address, BuildInfo{NETMON_VERSION, bpf_object_build_id()});
+    address.port = server->port();
+    spdlog::info("serving Prometheus metrics on http://{}/metrics", address.to_string());
+    metrics = server.get();
+    observers_.push_back(std::move(server));
+  }
+
   SelectionInputs inputs;
   inputs.args = options_.interfaces;
   inputs.config_path = options_.config_path;
@@ -79,28 +96,31 @@ Agent::Agent(Options options) : options_(std::move(options)) {
   apply_uci_settings(resolved, options_);
   spdlog::info("{}", resolved.selection.describe());
 
-  // Bound before anything is attached or written, so a port in use fails
-  // cleanly; destroyed after monitor_, which detaches first.
-  MetricsServer* metrics = nullptr;
-  if (options_.listen) {
-    ListenAddress address = parse_listen_address(*options_.listen);
-    auto server = std::make_unique<MetricsServer>(address, BuildInfo{NETMON_VERSION, bpf_object_build_id()});
-    address.port = server->port();
-    spdlog::info("serving Prometheus metrics on http://{}/metrics", address.to_string());
-    metrics = server.get();
-    observers_.push_back(std::move(server));
-  }
-
   std::vector<std::unique_ptr<Source>> sources;
-  sources.push_back(make_source(options_.source, options_));
+  if (options_.source == SourceKind::kCompare) {
+    // Read at the same tick, in this order: the reporter compares [0] - [1].
+    sources.push_back(make_source(SourceKind::kBpf, options_));
+    sources.push_back(make_source(SourceKind::kProc, options_));
+  } else {
+    sources.push_back(make_source(options_.source, options_));
+  }
   if (metrics)
     for (auto& source : sources) source = metrics->count_attach_failures(std::move(source));
 
   const int out_fd = options_.quiet ? -1 : STDOUT_FILENO;
-  auto snapshot_reporter =
-      std::make_unique<SnapshotReporter>(source_kind_name(options_.source), out_fd);
-  if (metrics) snapshot_reporter->add_observer(metrics);
-  reporter_ = std::move(snapshot_reporter);
+  if (options_.source == SourceKind::kCompare) {
+    CompareConfig compare;
+    compare.sources = {"bpf", "proc"};
+    compare.out_fd = out_fd;
+    compare.quirks = probe_device_quirks;
+    compare.metrics = metrics;
+    reporter_ = std::make_unique<CompareReporter>(std::move(compare));
+  } else {
+    auto snapshot_reporter =
+        std::make_unique<SnapshotReporter>(source_kind_name(options_.source), out_fd);
+    if (metrics) snapshot_reporter->add_observer(metrics);
+    reporter_ = std::move(snapshot_reporter);
+  }
 
   MonitorConfig config;
   config.interval = options_.interval;

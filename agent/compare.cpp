@@ -20,6 +20,7 @@
 #include "error.h"
 #include "fd.h"
 #include "json_output.h"
+#include "metrics_server.h"
 
 namespace netmon {
 namespace {
@@ -65,15 +66,15 @@ EthtoolInfo ethtool_info(const std::string& name) {
   if (ethtool_ioctl(fd.get(), name, &drvinfo))
     out.driver.assign(drvinfo.driver, strnlen(drvinfo.driver, sizeof(drvinfo.driver)));
 
-  struct {
-    ethtool_sset_info info;
-    uint32_t count;
-  } sset{};
-  sset.info.cmd = ETHTOOL_GSSET_INFO;
-  sset.info.sset_mask = 1ULL << ETH_SS_FEATURES;
-  if (!ethtool_ioctl(fd.get(), name, &sset) || !(sset.info.sset_mask & (1ULL << ETH_SS_FEATURES)))
+  // ethtool_sset_info ends in a flexible array: one u32 follows for the one
+  // set asked for.
+  std::vector<uint64_t> sset_buf(sizeof(ethtool_sset_info) / 8 + 2);
+  auto* sset = reinterpret_cast<ethtool_sset_info*>(sset_buf.data());
+  sset->cmd = ETHTOOL_GSSET_INFO;
+  sset->sset_mask = 1ULL << ETH_SS_FEATURES;
+  if (!ethtool_ioctl(fd.get(), name, sset) || !(sset->sset_mask & (1ULL << ETH_SS_FEATURES)))
     return out;
-  const uint32_t count = sset.count;
+  const uint32_t count = sset->data[0];
   if (count == 0 || count > 4096) return out;
 
   // uint64_t storage keeps the kernel structs suitably aligned.
@@ -94,7 +95,8 @@ EthtoolInfo ethtool_info(const std::string& name) {
   if (!ethtool_ioctl(fd.get(), name, features)) return out;
 
   for (uint32_t i = 0; i < count; ++i) {
-    const char* feature = reinterpret_cast<const char*>(strings->data) + size_t{i} * ETH_GSTRING_LEN;
+    const char* feature =
+        reinterpret_cast<const char*>(strings->data) + size_t{i} * ETH_GSTRING_LEN;
     std::string_view feature_name(feature, strnlen(feature, ETH_GSTRING_LEN));
     const ethtool_get_features_block& block = features->features[i / 32];
     const uint32_t bit = 1U << (i % 32);
@@ -107,10 +109,10 @@ EthtoolInfo ethtool_info(const std::string& name) {
 struct RtnlLinkInfo {
   bool ok = false;
   std::string name;
-  bool xdp_native = false;     // XDP in the driver (changes what veth counts)
-  bool xdp_offloaded = false;  // XDP on the NIC: packets may never reach the host
-  int peer_ifindex = 0;        // IFLA_LINK: a veth's peer
-  bool peer_elsewhere = false; // the peer lives in another network namespace
+  bool xdp_native = false;      // XDP in the driver (changes what veth counts)
+  bool xdp_offloaded = false;   // XDP on the NIC: packets may never reach the host
+  int peer_ifindex = 0;         // IFLA_LINK: a veth's peer
+  bool peer_elsewhere = false;  // the peer lives in another network namespace
 };
 
 // One RTM_GETLINK: rtnl.h's socket only dumps, and this is needed once per
@@ -195,10 +197,27 @@ bool is_loopback(const Link& link) {
 // Drivers that count one packet per skb in software (ndo_start_xmit or
 // their rx path), whatever its GSO segment count.
 bool is_software_driver(const std::string& driver) {
-  static const std::set<std::string> kSoftware = {
-      "veth",    "bridge",  "tun",   "dummy", "wireguard", "vxlan",       "geneve",
-      "macvlan", "ipvlan",  "vrf",   "ifb",   "openvswitch", "802.1Q VLAN Support", "bonding",
-      "team",    "gre",     "ipip",  "sit",   "ip6_gre",   "ip6_tunnel",  "ip_gre"};
+  static const std::set<std::string> kSoftware = {"veth",
+                                                  "bridge",
+                                                  "tun",
+                                                  "dummy",
+                                                  "wireguard",
+                                                  "vxlan",
+                                                  "geneve",
+                                                  "macvlan",
+                                                  "ipvlan",
+                                                  "vrf",
+                                                  "ifb",
+                                                  "openvswitch",
+                                                  "802.1Q VLAN Support",
+                                                  "bonding",
+                                                  "team",
+                                                  "gre",
+                                                  "ipip",
+                                                  "sit",
+                                                  "ip6_gre",
+                                                  "ip6_tunnel",
+                                                  "ip_gre"};
   return kSoftware.count(driver) > 0;
 }
 
@@ -214,16 +233,22 @@ struct Band {
   int64_t above = 0;
 };
 
+// 14 bytes per packet, saturated: increments are small in practice, but
+// counters are whatever the kernel (or a file) says.
+int64_t headers(uint64_t packets) {
+  return packets > static_cast<uint64_t>(kUnbounded / kEthHeader)
+             ? kUnbounded
+             : static_cast<int64_t>(packets) * kEthHeader;
+}
+
 std::array<Band, 4> bands_for(const DeviceQuirks& q, const Counters& proc) {
   std::array<Band, 4> b{};
-  const auto rx_packets = static_cast<int64_t>(proc.rx_packets);
-  const auto tx_packets = static_cast<int64_t>(proc.tx_packets);
   if (q.loopback_l2_header) {
-    b[0].shift = kEthHeader * rx_packets;
-    b[2].shift = kEthHeader * tx_packets;
+    b[0].shift = headers(proc.rx_packets);
+    b[2].shift = headers(proc.tx_packets);
   }
-  if (q.veth_napi_rx) b[0].above = kEthHeader * rx_packets;
-  if (q.veth_napi_tx) b[2].above = kEthHeader * tx_packets;
+  if (q.veth_napi_rx) b[0].above = headers(proc.rx_packets);
+  if (q.veth_napi_tx) b[2].above = headers(proc.tx_packets);
   if (q.gso_segments) b[1].above = b[3].above = kUnbounded;
   if (q.hw_offload)
     for (Band& band : b) band.below = kUnbounded;
@@ -238,7 +263,12 @@ int64_t excess(int64_t value, const Band& band) {
   return 0;
 }
 
-int64_t magnitude(int64_t v) { return v < 0 ? -v : v; }
+int64_t magnitude(int64_t v) { return v == INT64_MIN ? INT64_MAX : v < 0 ? -v : v; }
+
+// Signed differences of u64 counters wrap rather than overflow (no UB).
+int64_t wrapping_sub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
 
 nlohmann::ordered_json counters_json(const Counters& c) {
   return {{"rx_bytes", c.rx_bytes},
@@ -331,6 +361,7 @@ CompareReporter::CompareReporter(CompareConfig config) : config_(std::move(confi
   if (config_.sources.size() < 2) throw Error("--compare needs at least two sources");
   if (!config_.warn) config_.warn = [](const std::string& m) { spdlog::warn("{}", m); };
   if (!config_.info) config_.info = [](const std::string& m) { spdlog::info("{}", m); };
+  for (const std::string& source : config_.sources) builders_.emplace_back(source);
 }
 
 DeviceQuirks CompareReporter::quirks_of(const Link& link) const {
@@ -348,8 +379,8 @@ void CompareReporter::start(const Link& link, const std::vector<const Counters*>
 }
 
 std::string CompareReporter::compare(const std::vector<Link>& links,
-                                     const std::vector<CounterMap>& readings,
-                                     int64_t monotonic_ns, int64_t wall_ms) {
+                                     const std::vector<CounterMap>& readings, int64_t monotonic_ns,
+                                     int64_t wall_ms) {
   if (readings.size() != config_.sources.size())
     throw Error("--compare: " + std::to_string(readings.size()) + " readings for " +
                 std::to_string(config_.sources.size()) + " sources");
@@ -363,6 +394,7 @@ std::string CompareReporter::compare(const std::vector<Link>& links,
     it = present.count(it->first) ? std::next(it) : links_.erase(it);
 
   nlohmann::ordered_json interfaces = nlohmann::ordered_json::object();
+  published_.clear();
   for (const Link& link : links) {
     std::vector<const Counters*> now;
     for (const CounterMap& reading : readings) {
@@ -402,15 +434,15 @@ std::string CompareReporter::compare(const std::vector<Link>& links,
     bool quiet = true;
     for (int i = 0; i < 4; ++i) {
       for (int src = 0; src < 2; ++src)
-        moved[i] = std::max(moved[i], static_cast<int64_t>(get(*now[src], i) -
-                                                           get(s.previous[src], i)));
+        moved[i] =
+            std::max(moved[i], static_cast<int64_t>(get(*now[src], i) - get(s.previous[src], i)));
       quiet &= moved[i] == 0;
     }
 
     std::array<Band, 4> bands = bands_for(s.quirks, b);
     Values delta{};
     for (int i = 0; i < 4; ++i)
-      delta[i] = static_cast<int64_t>(get(a, i) - get(b, i)) - bands[i].shift;
+      delta[i] = wrapping_sub(static_cast<int64_t>(get(a, i) - get(b, i)), bands[i].shift);
 
     if (!fresh && s.first_interval) {
       s.first_interval = false;
@@ -432,15 +464,22 @@ std::string CompareReporter::compare(const std::vector<Link>& links,
         s.skew = left;
         config_.info("compare: '" + link.name +
                      "': the comparison started while traffic was flowing; at the first quiet "
-                     "moment " + config_.sources[0] + " - " + config_.sources[1] + " was " +
-                     values_text(left) + " (packets in flight then); later snapshots allow for it");
+                     "moment " +
+                     config_.sources[0] + " - " + config_.sources[1] + " was " + values_text(left) +
+                     " (packets in flight then); later snapshots allow for it");
       }
     }
 
+    // Until a quiet moment has measured it, a baseline taken in motion may
+    // hold up to the first interval's traffic in flight.
     bool match = true;
     for (int i = 0; i < 4; ++i) {
-      const int64_t off = excess(delta[i] - s.skew[i], bands[i]);
-      match &= quiet ? off == 0 : magnitude(off) <= moved[i];
+      const int64_t off = excess(wrapping_sub(delta[i], s.skew[i]), bands[i]);
+      const int64_t allowance =
+          s.settled ? moved[i]
+                    : static_cast<int64_t>(std::min<__int128>(
+                          static_cast<__int128>(moved[i]) + s.first_motion[i], kUnbounded));
+      match &= quiet ? off == 0 : magnitude(off) <= allowance;
     }
 
     if (quiet && !match) {
@@ -458,9 +497,9 @@ std::string CompareReporter::compare(const std::vector<Link>& links,
           std::string why = hint(delta, b);
           config_.warn("compare: '" + link.name + "' (ifindex " + std::to_string(link.ifindex) +
                        "): " + config_.sources[0] + " and " + config_.sources[1] +
-                       " disagree with no traffic: " + config_.sources[0] + " " +
-                       counters_text(a) + "; " + config_.sources[1] + " " + counters_text(b) +
-                       "; delta " + values_text(delta) + (why.empty() ? "" : " (" + why + ")"));
+                       " disagree with no traffic: " + config_.sources[0] + " " + counters_text(a) +
+                       "; " + config_.sources[1] + " " + counters_text(b) + "; delta " +
+                       values_text(delta) + (why.empty() ? "" : " (" + why + ")"));
         }
       }
     } else if (match) {
@@ -486,11 +525,14 @@ std::string CompareReporter::compare(const std::vector<Link>& links,
     if (!quirk_names.empty()) entry["quirks"] = quirk_names;
     if (s.skew != Values{}) entry["skew"] = values_json(s.skew);
     interfaces[link.name] = std::move(entry);
+    published_.push_back({link.name, delta, match});
   }
 
   nlohmann::ordered_json line = {
-      {"source", "compare"},     {"seq", next_seq_++},
-      {"ts_ms", wall_ms},        {"interval_ms", interval_ms},
+      {"source", "compare"},
+      {"seq", next_seq_++},
+      {"ts_ms", wall_ms},
+      {"interval_ms", interval_ms},
       {"interfaces", std::move(interfaces)},
   };
   previous_ns_ = monotonic_ns;
@@ -502,7 +544,34 @@ bool CompareReporter::report(const std::vector<Link>& links,
                              const std::vector<CounterMap>& readings, int64_t monotonic_ns,
                              int64_t wall_ms) {
   std::string line = compare(links, readings, monotonic_ns, wall_ms);
+  if (config_.metrics) publish(links, readings, monotonic_ns, wall_ms, line);
   return config_.out_fd < 0 || write_line(config_.out_fd, line);
+}
+
+void CompareReporter::publish(const std::vector<Link>& links,
+                              const std::vector<CounterMap>& readings, int64_t monotonic_ns,
+                              int64_t wall_ms, const std::string& line) {
+  std::vector<Snapshot> per_source;
+  for (size_t src = 0; src < readings.size(); ++src)
+    per_source.push_back(builders_[src].build(links, readings[src], monotonic_ns, wall_ms));
+  const std::string versus = config_.sources[0] + " minus " + config_.sources[1];
+  std::vector<GaugeFamily> gauges;
+  for (int i = 0; i < 4; ++i) {
+    GaugeFamily family{std::string("netmon_compare_") + kCounterNames[i] + "_delta",
+                       versus + " " + kCounterNames[i] + " since the link was first seen",
+                       {}};
+    for (const Published& p : published_)
+      family.samples.push_back({{{"interface", p.name}}, static_cast<double>(p.delta[i])});
+    gauges.push_back(std::move(family));
+  }
+  GaugeFamily match{"netmon_compare_match",
+                    "1 when " + config_.sources[0] + " and " + config_.sources[1] +
+                        " agree within the documented tolerance",
+                    {}};
+  for (const Published& p : published_)
+    match.samples.push_back({{{"interface", p.name}}, p.match ? 1.0 : 0.0});
+  gauges.push_back(std::move(match));
+  config_.metrics->publish_compare(per_source, std::move(gauges), line);
 }
 
 void CompareReporter::finish() {

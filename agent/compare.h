@@ -46,8 +46,11 @@
 
 #include "counters.h"
 #include "reporter.h"
+#include "snapshot.h"
 
 namespace netmon {
+
+class MetricsServer;
 
 // What a device counts differently from tc (see above).
 struct DeviceQuirks {
@@ -77,6 +80,8 @@ struct CompareConfig {
   // Where diagnostics go; unset: spdlog warn / info (stderr).
   std::function<void(const std::string&)> warn;
   std::function<void(const std::string&)> info;
+  // --listen: each source's snapshot plus the delta and match gauges.
+  MetricsServer* metrics = nullptr;
 };
 
 class CompareReporter : public Reporter {
@@ -121,7 +126,17 @@ class CompareReporter : public Reporter {
   void start(const Link& link, const std::vector<const Counters*>& now);
   DeviceQuirks quirks_of(const Link& link) const;
 
+  void publish(const std::vector<Link>& links, const std::vector<CounterMap>& readings,
+               int64_t monotonic_ns, int64_t wall_ms, const std::string& line);
+
   CompareConfig config_;
+  std::vector<SnapshotBuilder> builders_;  // per source, for the metrics endpoint
+  struct Published {
+    std::string name;
+    Values delta;
+    bool match;
+  };
+  std::vector<Published> published_;  // the last line's comparisons
   uint64_t next_seq_ = 0;
   int64_t previous_ns_ = 0;
   std::map<int, LinkState> links_;

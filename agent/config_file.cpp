@@ -67,7 +67,8 @@ std::optional<std::string> read_text_file(const std::string& path, std::size_t m
     if (n == 0) break;
     text.append(buf, static_cast<std::size_t>(n));
     if (text.size() > max_bytes)
-      throw Error(path + ": larger than " + std::to_string(max_bytes) + " bytes, not a config file");
+      throw Error(path + ": larger than " + std::to_string(max_bytes) +
+                  " bytes, not a config file");
   }
   return text;
 }

@@ -5,11 +5,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "cli.h"
 #include "error.h"
@@ -156,8 +158,7 @@ ListenAddress parse_listen_address(const std::string& text) {
     colon = text.rfind(':');
     if (colon == std::string::npos) throw invalid("missing ':PORT'");
     address.host = text.substr(0, colon);
-    if (address.host.find(':') != std::string::npos)
-      throw invalid("IPv6 addresses go in brackets");
+    if (address.host.find(':') != std::string::npos) throw invalid("IPv6 addresses go in brackets");
     if (address.host.empty() || address.host == "localhost") address.host = "127.0.0.1";
     in_addr v4;
     if (inet_pton(AF_INET, address.host.c_str(), &v4) != 1)
@@ -396,12 +397,10 @@ MetricsServer::MetricsServer(const ListenAddress& address, BuildInfo build)
   if (address.port == 0) {
     port_ = http.bind_to_any_port(address.host);
     if (port_ <= 0)
-      throw Error("cannot listen on " + address.to_string() + ": " +
-                  bind_failure_reason(address));
+      throw Error("cannot listen on " + address.to_string() + ": " + bind_failure_reason(address));
   } else {
     if (!http.bind_to_port(address.host, address.port))
-      throw Error("cannot listen on " + address.to_string() + ": " +
-                  bind_failure_reason(address));
+      throw Error("cannot listen on " + address.to_string() + ": " + bind_failure_reason(address));
     port_ = address.port;
   }
 
@@ -426,6 +425,15 @@ void MetricsServer::stop() {
 }
 
 #else  // !NETMON_HAVE_HTTPLIB
+
+}  // namespace netmon
+
+// Never instantiated; complete only so that unique_ptr's deleter compiles.
+namespace httplib {
+class Server {};
+}  // namespace httplib
+
+namespace netmon {
 
 MetricsServer::MetricsServer(const ListenAddress& address, BuildInfo build) {
   (void)build;

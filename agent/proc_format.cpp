@@ -24,7 +24,7 @@ enum Column { kIface, kIfindex, kRxBytes, kRxPackets, kTxBytes, kTxPackets, kReq
 constexpr std::array<std::string_view, kRequiredColumns> kRequired = {
     "iface", "ifindex", "rx_bytes", "rx_packets", "tx_bytes", "tx_packets"};
 constexpr std::array<std::string_view, 4> kKnownNumeric = {"rx_errors", "tx_errors", "rx_dropped",
-                                                          "tx_dropped"};
+                                                           "tx_dropped"};
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 
@@ -97,19 +97,20 @@ class Parser {
     if (f.size() < 3 || f[0] != "#" || f[1] != "netmon")
       fail(line_no, "missing the '# netmon <version>' marker: not a netmon_proc file");
     std::string_view version = f[2];
-    std::string_view major = version.substr(0, version.find('.'));
+    const size_t dot = version.find('.');
+    std::string_view major_text = version.substr(0, dot);
     bool overflow = false;
-    std::optional<uint64_t> number = parse_u64(major, overflow);
-    if (major.size() < version.size()) {
+    const uint64_t major = parse_u64(major_text, overflow).value_or(0);
+    bool minor_ok = true;
+    if (dot != std::string_view::npos) {
       bool minor_overflow = false;
-      if (!parse_u64(version.substr(major.size() + 1), minor_overflow) && !minor_overflow)
-        number.reset();
+      minor_ok = parse_u64(version.substr(dot + 1), minor_overflow).has_value() || minor_overflow;
     }
-    if (overflow || (number && *number > static_cast<uint64_t>(kProcFormatVersion))) {
-      fail(line_no, "written by a newer netmon_proc (format " + std::string(major.substr(0, 20)) +
-                        "); this agent reads format " + std::to_string(kProcFormatVersion));
-    }
-    if (!number || *number < 1)
+    if (minor_ok && (overflow || major > static_cast<uint64_t>(kProcFormatVersion)))
+      fail(line_no, "written by a newer netmon_proc (format " +
+                        std::string(major_text.substr(0, 20)) + "); this agent reads format " +
+                        std::to_string(kProcFormatVersion));
+    if (!minor_ok || major < 1)
       fail(line_no, "invalid format version " + quoted(version) + " in the marker");
   }
 
@@ -145,8 +146,8 @@ class Parser {
                         std::to_string(f.size()));
     ProcRow row;
     std::string_view name = f[required_[kIface]];
-    if (name.size() > kMaxNameLength || name.find_first_of(std::string_view("/:\0", 3)) !=
-                                            std::string_view::npos)
+    if (name.size() > kMaxNameLength ||
+        name.find_first_of(std::string_view("/:\0", 3)) != std::string_view::npos)
       fail(line_no, quoted(name) + " is not an interface name");
     row.name = std::string(name);
 
@@ -172,7 +173,8 @@ class Parser {
     if (overflow)
       fail(line_no, std::string(column) + " " + quoted(text) + " does not fit in 64 bits");
     if (!value)
-      fail(line_no, std::string(column) + " " + quoted(text) + " is not an unsigned decimal number");
+      fail(line_no,
+           std::string(column) + " " + quoted(text) + " is not an unsigned decimal number");
     return *value;
   }
 

@@ -1,7 +1,7 @@
 // The /proc/netmon text format written by netmon_proc.ko (kmod/netmon_proc.c):
 //
 //   # netmon 1
-//   # iface ifindex rx_bytes rx_packets tx_bytes tx_packets rx_errors tx_errors rx_dropped tx_dropped
+//   # iface ifindex rx_bytes rx_packets tx_bytes tx_packets rx_errors tx_errors ...
 //   eth0 2 123 4 567 8 0 0 0 0
 //
 // The parser goes by the header, not by position: columns may come in any

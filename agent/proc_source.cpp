@@ -21,7 +21,8 @@ std::vector<ProcRow> ProcSource::read_rows(bool at_startup) const {
   if (!fd) {
     const int err = errno;
     if (err == ENOENT && at_startup && path_ == kDefaultProcPath)
-      throw Error(path_ + " not found: load the module (insmod netmon_proc.ko) or use --netdev/--bpf");
+      throw Error(path_ +
+                  " not found: load the module (insmod netmon_proc.ko) or use --netdev/--bpf");
     if (err == ENOENT && !at_startup)
       throw Error(path_ + " disappeared (netmon_proc unloaded?); counters can no longer be read");
     throw Error(errno_message("cannot open " + path_, err));
@@ -57,8 +58,8 @@ CounterMap ProcSource::read(const std::vector<Link>& links) {
     if (it == by_index.end()) {
       // Typically the module was loaded with iface=... not naming this one.
       if (warned_.emplace(link.ifindex, std::string()).second)
-        spdlog::warn("{} has no row for '{}' (ifindex {}); loaded with iface=?", path_, link.name,
-                     link.ifindex);
+        spdlog::warn("{} has no row for '{}' (ifindex {}; module loaded with iface=...?); left out",
+                     path_, link.name, link.ifindex);
       continue;
     }
     const ProcRow& row = *it->second;

@@ -85,9 +85,9 @@ class Selection {
 // Everything resolve_selection() looks at. Defaults are the real paths; tests
 // point them into a temp dir and disable or fake the uci command.
 struct SelectionInputs {
-  std::vector<std::string> args;                // interface arguments from argv
-  std::optional<std::string> config_path;       // --config
-  std::optional<std::string> uci_config_path;   // --uci-config
+  std::vector<std::string> args;               // interface arguments from argv
+  std::optional<std::string> config_path;      // --config
+  std::optional<std::string> uci_config_path;  // --uci-config
   std::string default_config_path = "/etc/netmon.conf";
   std::string default_uci_path = "/etc/config/netmon";
   // Run as `<uci_program> -q show netmon` when it is found (a name is looked

@@ -25,6 +25,7 @@ namespace {
 // Debian 12's uapi headers predate tcx (Linux 6.6).
 constexpr auto kBpfTcxIngress = static_cast<bpf_attach_type>(46);
 constexpr auto kBpfTcxEgress = static_cast<bpf_attach_type>(47);
+constexpr uint32_t kBpfFBefore = 1u << 3;
 
 bool is_ingress(Hook hook) {
   return hook == Hook::kTcxIngress || hook == Hook::kTcIngress || hook == Hook::kXdp;
@@ -223,8 +224,9 @@ bool kernel_has_tcx(int sched_cls_prog_fd) {
 }
 
 std::unique_ptr<Attachment> attach_tcx(int prog_fd, const Link& link, Hook hook) {
+  LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = kBpfFBefore);  // no relative: first
   Fd fd(bpf_link_create(prog_fd, link.ifindex,
-                        is_ingress(hook) ? kBpfTcxIngress : kBpfTcxEgress, nullptr));
+                        is_ingress(hook) ? kBpfTcxIngress : kBpfTcxEgress, &opts));
   if (!fd) throw_attach_error(link, hook, errno);
   return std::make_unique<LinkAttachment>(std::move(fd), link, hook);
 }
@@ -244,14 +246,20 @@ std::unique_ptr<Attachment> attach_tc(int prog_fd, const Link& link, Hook hook) 
   bpf_tc_hook tc = tc_hook(link.ifindex, hook);
   bpf_tc_opts found = our_filter_slot();
   int err = bpf_tc_query(&tc, &found);
+  // EINVAL: no filter chain at all yet. A real conflict (another filter kind
+  // at our priority) makes bpf_tc_attach fail below, with its own message.
   if (err == 0)
     evict_stale_filter(link, hook, found.prog_id);
-  else if (err != -ENOENT)
+  else if (err != -ENOENT && err != -EINVAL)
     throw_attach_error(link, hook, -err);
 
   bpf_tc_opts opts = our_filter_slot();
   opts.prog_fd = prog_fd;
   err = bpf_tc_attach(&tc, &opts);
+  if (err == -EINVAL)
+    throw_attach_error(link, hook, EINVAL,
+                       "priority " + std::to_string(kTcPriority) +
+                           " holds another kind of filter or protocol");
   if (err != 0) throw_attach_error(link, hook, -err);
   return std::make_unique<TcFilter>(link, hook, opts.prog_id);
 }

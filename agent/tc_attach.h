@@ -21,10 +21,12 @@ const char* hook_name(Hook hook);
 
 // Where legacy filters of ours sit on clsact ingress/egress. Fixed, so a
 // filter left behind by a SIGKILLed agent is found and replaced by the next
-// one. Below the priorities tc picks by itself (49152 and down), so netmon
-// counts before most other filters get a chance to drop a packet.
-constexpr uint32_t kTcHandle = 0x4e4d;    // "NM"
-constexpr uint32_t kTcPriority = 0x4e4d;
+// one. Priority 1 runs first: a filter before us that ends the chain
+// (TC_ACT_OK, SHOT, a classid match) would hide packets the kernel did
+// receive or send. Other cls_bpf filters at priority 1 coexist with ours as
+// long as their handle differs; libbpf's examples use handle 1.
+constexpr uint32_t kTcHandle = 0x4e4d;  // "NM"
+constexpr uint32_t kTcPriority = 1;
 
 // Our BPF program names start with this (the kernel keeps 15 characters).
 constexpr const char* kProgramNamePrefix = "netmon_";
@@ -40,6 +42,8 @@ class Attachment {
 bool kernel_has_tcx(int sched_cls_prog_fd);
 
 // Each throws Error: "failed to attach to 'eth0' (tc ingress): <cause>".
+// tcx links go in front of the hook's other programs, for the same reason
+// legacy filters take priority 1.
 std::unique_ptr<Attachment> attach_tcx(int prog_fd, const Link& link, Hook hook);
 std::unique_ptr<Attachment> attach_xdp(int prog_fd, const Link& link);
 // Replaces a stale netmon filter at our handle/priority (left by an agent

@@ -245,8 +245,8 @@ UciPackage parse_uci(std::string_view text, const std::string& where) {
         for (auto& s : pkg.sections) {
           if (s.name != name) continue;
           if (s.type != type)
-            fail("section " + quote(name) + " redefined with type " + quote(type) +
-                 " (was " + quote(s.type) + " on line " + std::to_string(s.line) + ")");
+            fail("section " + quote(name) + " redefined with type " + quote(type) + " (was " +
+                 quote(s.type) + " on line " + std::to_string(s.line) + ")");
           section = &s;
         }
       }
@@ -280,7 +280,8 @@ namespace {
 // The value side of a `uci show` line: words separated by spaces, each made
 // of 'quoted' parts, backslash escapes and bare characters, as uci's own
 // escaping ('it'\''s') produces.
-std::vector<std::string> show_words(std::string_view s, const std::function<void(std::string)>& fail) {
+std::vector<std::string> show_words(std::string_view s,
+                                    const std::function<void(std::string)>& fail) {
   std::vector<std::string> words;
   std::size_t i = 0;
   while (i < s.size()) {
@@ -332,7 +333,8 @@ UciPackage parse_uci_show(std::string_view text, std::string_view package,
       throw Error(at(where, line) + ": " + what + " in " + quote(l));
     };
 
-    if (l.substr(0, prefix.size()) != prefix) fail("not a line of package '" + std::string(package) + "'");
+    if (l.substr(0, prefix.size()) != prefix)
+      fail("not a line of package '" + std::string(package) + "'");
     std::string_view key = l.substr(prefix.size());
     // The section part may be "@type[N]", whose type may hold '.' or '='.
     std::size_t sect_end = 0;
@@ -487,7 +489,8 @@ std::optional<std::string> run_uci_show(const std::string& program, const std::s
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) throw Error(errno_message("cannot wait for " + what, errno));
   }
-  if (too_big) throw Error(what + ": output larger than " + std::to_string(kMaxConfigBytes) + " bytes");
+  if (too_big)
+    throw Error(what + ": output larger than " + std::to_string(kMaxConfigBytes) + " bytes");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
   return out;
 }

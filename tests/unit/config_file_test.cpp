@@ -82,7 +82,8 @@ TEST(ConfigFile, BinaryGarbageNamesFileAndLine) {
 }
 
 TEST(ConfigFile, InvalidUtf8) {
-  EXPECT_EQ(load_error("latin1.conf"), fixture("latin1.conf") + ":1: not a text file (invalid UTF-8)");
+  EXPECT_EQ(load_error("latin1.conf"),
+            fixture("latin1.conf") + ":1: not a text file (invalid UTF-8)");
 }
 
 TEST(ConfigFile, ControlCharacter) {
@@ -122,7 +123,8 @@ TEST(ConfigFile, ErrorsAreOneLine) {
 
 TEST(CheckText, AcceptsUtf8AndRejectsMalformedSequences) {
   EXPECT_NO_THROW(check_text("# caf\xC3\xA9 \xE2\x9C\x93 \xF0\x9F\x98\x80\n\teth0\r\n", "t"));
-  EXPECT_THAT(error_of([] { check_text("\xC0\xAF", "t"); }), HasSubstr("invalid UTF-8"));  // overlong
+  EXPECT_THAT(error_of([] { check_text("\xC0\xAF", "t"); }),
+              HasSubstr("invalid UTF-8"));  // overlong
   EXPECT_THAT(error_of([] { check_text("\xED\xA0\x80", "t"); }), HasSubstr("invalid UTF-8"));
   EXPECT_THAT(error_of([] { check_text("ok\n\xE2\x9C", "t"); }), StartsWith("t:2: "));  // truncated
   EXPECT_THAT(error_of([] { check_text("\xF4\x90\x80\x80", "t"); }), HasSubstr("invalid UTF-8"));

@@ -1,11 +1,11 @@
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <string>
 
 #include "cli.h"
@@ -57,18 +57,19 @@ TEST(MetricsFormat, CountersPerInterfaceAndSource) {
   EXPECT_THAT(text, HasSubstr("\nnetmon_up 1\n"));
   EXPECT_THAT(text, HasSubstr("\nnetmon_snapshots_total 5\n"));
   EXPECT_THAT(text, HasSubstr("\nnetmon_attach_failures_total 0\n"));
-  EXPECT_THAT(text,
-              HasSubstr("\nnetmon_build_info{version=\"0.1.0\",bpf_object=\"0123456789abcdef\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("\nnetmon_build_info{version=\"0.1.0\",bpf_object=\"0123456789abcdef\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("\nnetmon_last_snapshot_timestamp_seconds 1700000000.123\n"));
   EXPECT_EQ(text.back(), '\n');
 }
 
 TEST(MetricsFormat, EveryFamilyHasHelpAndTypeOnce) {
   std::string text = netmon::format_metrics(state_with(fake_snapshot("netdev", 0)));
-  for (const char* name : {"netmon_rx_bytes_total", "netmon_rx_packets_total",
-                           "netmon_tx_bytes_total", "netmon_tx_packets_total", "netmon_up",
-                           "netmon_snapshots_total", "netmon_attach_failures_total",
-                           "netmon_build_info"}) {
+  for (const char* name :
+       {"netmon_rx_bytes_total", "netmon_rx_packets_total", "netmon_tx_bytes_total",
+        "netmon_tx_packets_total", "netmon_up", "netmon_snapshots_total",
+        "netmon_attach_failures_total", "netmon_build_info"}) {
     std::string help = std::string("# HELP ") + name + " ";
     std::string type = std::string("# TYPE ") + name + " ";
     size_t at = text.find(help);
@@ -98,7 +99,7 @@ TEST(MetricsFormat, LabelValuesAreEscaped) {
   // Valid UTF-8 passes through; stray bytes become U+FFFD like in the NDJSON.
   EXPECT_EQ(netmon::escape_label_value("wlan\xC3\xA9"), "wlan\xC3\xA9");
   EXPECT_EQ(netmon::escape_label_value("x\xFFy"), "x\xEF\xBF\xBDy");
-  EXPECT_EQ(netmon::escape_label_value("\xC3"), "\xEF\xBF\xBD");         // truncated
+  EXPECT_EQ(netmon::escape_label_value("\xC3"), "\xEF\xBF\xBD");  // truncated
   EXPECT_EQ(netmon::escape_label_value("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 
   Snapshot s = fake_snapshot("bpf", 0);
@@ -140,9 +141,9 @@ TEST(ListenAddress, Parses) {
 }
 
 TEST(ListenAddress, RejectsMalformed) {
-  for (const char* bad : {"", "9310", "127.0.0.1", "127.0.0.1:", "127.0.0.1:http", "1.2.3.4:70000",
-                          "999.1.1.1:80", "::1:9310", "[::1:9310", "[::1]9310", "[1.2.3.4]:80",
-                          "example.com:80", "127.0.0.1:-1"}) {
+  for (const char* bad :
+       {"", "9310", "127.0.0.1", "127.0.0.1:", "127.0.0.1:http", "1.2.3.4:70000", "999.1.1.1:80",
+        "::1:9310", "[::1:9310", "[::1]9310", "[1.2.3.4]:80", "example.com:80", "127.0.0.1:-1"}) {
     try {
       netmon::parse_listen_address(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
@@ -210,7 +211,8 @@ TEST(MetricsServer, ServesMetricsSnapshotAndErrors) {
   std::string metrics = http_request(port, "GET", "/metrics");
   EXPECT_THAT(metrics, StartsWith("HTTP/1.1 200"));
   EXPECT_THAT(metrics, HasSubstr("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
-  EXPECT_THAT(metrics, HasSubstr("netmon_rx_bytes_total{interface=\"eth0\",source=\"bpf\"} 1000\n"));
+  EXPECT_THAT(metrics,
+              HasSubstr("netmon_rx_bytes_total{interface=\"eth0\",source=\"bpf\"} 1000\n"));
   EXPECT_THAT(metrics, HasSubstr("netmon_snapshots_total 1\n"));
 
   std::string snapshot = http_request(port, "GET", "/snapshot");

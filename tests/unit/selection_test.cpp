@@ -108,11 +108,14 @@ TEST(Selection, NameOfFifteenCharactersIsFine) {
 }
 
 TEST(Selection, InvalidNamesAreErrorsNamingThem) {
-  EXPECT_EQ(error_of([] { cli({"eth0", "abcdefghijklmnop"}); }),
+  EXPECT_EQ(error_of([] {
+              cli({"eth0", "abcdefghijklmnop"});
+            }),
             "invalid interface argument 'abcdefghijklmnop': longer than 15 characters (IFNAMSIZ)");
   EXPECT_EQ(error_of([] { cli({"!abcdefghijklmnop"}); }),
             "invalid interface argument '!abcdefghijklmnop': longer than 15 characters (IFNAMSIZ)");
-  EXPECT_THAT(error_of([] { cli({"eth0:1"}); }), StartsWith("invalid interface argument 'eth0:1': ':'"));
+  EXPECT_THAT(error_of([] { cli({"eth0:1"}); }),
+              StartsWith("invalid interface argument 'eth0:1': ':'"));
   EXPECT_THAT(error_of([] { cli({"a/b"}); }), StartsWith("invalid interface argument 'a/b': '/'"));
   EXPECT_THAT(error_of([] { cli({"eth 0"}); }), HasSubstr("whitespace"));
   EXPECT_THAT(error_of([] { cli({"eth\t0"}); }), HasSubstr("whitespace"));
@@ -262,7 +265,8 @@ TEST_F(Resolve, CommentOnlyDefaultConfigFallsThroughWithAWarning) {
   ResolvedSelection r = resolve_selection(in_);
   EXPECT_EQ(r.selection.origin().kind, SelectionOrigin::Kind::kUci);
   EXPECT_THAT(r.selection.patterns(), ElementsAre("rmnet_data0", "wlan*", "!wlan9"));
-  EXPECT_THAT(r.warnings, ElementsAre(in_.default_config_path + " lists no interfaces; ignoring it"));
+  EXPECT_THAT(r.warnings,
+              ElementsAre(in_.default_config_path + " lists no interfaces; ignoring it"));
 }
 
 TEST_F(Resolve, CommentOnlyExplicitConfigIsAnError) {
@@ -318,9 +322,10 @@ TEST_F(Resolve, TypoOnTheCommandLine) {
 
 TEST_F(Resolve, UciCommandIsPreferredOverTheFile) {
   copy_fixture("uci/seed", "config/netmon");
-  fake_uci("netmon.main=netmon\nnetmon.main.interface='\\''eth1'\\'' '\\''eth2'\\''\n"
-           "netmon.main.source='\\''proc'\\''\n",
-           0);
+  fake_uci(
+      "netmon.main=netmon\nnetmon.main.interface='\\''eth1'\\'' '\\''eth2'\\''\n"
+      "netmon.main.source='\\''proc'\\''\n",
+      0);
   ResolvedSelection r = resolve_selection(in_);
   EXPECT_TRUE(uci_ran());
   EXPECT_THAT(r.selection.patterns(), ElementsAre("eth1", "eth2"));

@@ -130,7 +130,8 @@ TEST(UciFile, ListAfterOptionKeepsTheOptionValue) {
   EXPECT_TRUE(o->is_list);
   EXPECT_THAT(texts(o->values), ElementsAre("a", "b"));
 
-  pkg = parse_uci("config netmon\n list interface a\n list interface b\n option interface c\n", "t");
+  pkg =
+      parse_uci("config netmon\n list interface a\n list interface b\n option interface c\n", "t");
   o = pkg.sections[0].find("interface");
   EXPECT_FALSE(o->is_list);
   EXPECT_THAT(texts(o->values), ElementsAre("c"));
@@ -171,8 +172,8 @@ TEST(UciFile, SeedFormForIntervalAndSource) {
 }
 
 TEST(UciFile, SectionOfTypeNetmonIsNeverTheSeedForm) {
-  UciNetmonConfig cfg = extract_netmon_config(
-      parse_uci("config netmon 'interface'\n option interface eth0\n", "t"));
+  UciNetmonConfig cfg =
+      extract_netmon_config(parse_uci("config netmon 'interface'\n option interface eth0\n", "t"));
   EXPECT_THAT(texts(cfg.interfaces), ElementsAre("eth0"));
 }
 
@@ -193,9 +194,9 @@ TEST(UciFile, UnterminatedQuoteNamesTheLineItOpened) {
 }
 
 TEST(UciFile, OptionBeforeSection) {
-  EXPECT_EQ(parse_error("option_before_section"),
-            fixture("uci/option_before_section") +
-                ":2: 'option' before the first 'config' section");
+  EXPECT_EQ(
+      parse_error("option_before_section"),
+      fixture("uci/option_before_section") + ":2: 'option' before the first 'config' section");
 }
 
 TEST(UciFile, BadOptionLine) {
@@ -214,9 +215,9 @@ TEST(UciFile, BadOptionLine) {
 TEST(UciFile, BadSections) {
   EXPECT_THAT(parse_error("bad_section_name"),
               StartsWith(fixture("uci/bad_section_name") + ":1: invalid section name 'my-main'"));
-  EXPECT_THAT(parse_error("type_conflict"),
-              StartsWith(fixture("uci/type_conflict") +
-                         ":4: section 'main' redefined with type 'other'"));
+  EXPECT_THAT(
+      parse_error("type_conflict"),
+      StartsWith(fixture("uci/type_conflict") + ":4: section 'main' redefined with type 'other'"));
   EXPECT_THAT(error_of([] { parse_uci("config\n", "t"); }),
               StartsWith("t:1: 'config' without a section type"));
   EXPECT_THAT(error_of([] { parse_uci("config ''\n", "t"); }),
@@ -227,8 +228,9 @@ TEST(UciFile, BadSections) {
 
 TEST(UciFile, TooLongInterfaceName) {
   std::string msg = error_of([] { extract_netmon_config(parse_fixture("too_long_name")); });
-  EXPECT_EQ(msg, fixture("uci/too_long_name") +
-                     ":3: invalid interface 'abcdefghijklmnop': longer than 15 characters (IFNAMSIZ)");
+  EXPECT_EQ(msg,
+            fixture("uci/too_long_name") +
+                ":3: invalid interface 'abcdefghijklmnop': longer than 15 characters (IFNAMSIZ)");
 }
 
 TEST(UciFile, BinaryGarbage) {
@@ -275,18 +277,20 @@ TEST(UciShow, EmptyOutput) { EXPECT_THAT(parse_uci_show("", "netmon", "u").secti
 TEST(UciShow, Malformed) {
   EXPECT_THAT(error_of([] { parse_show_fixture("unterminated.txt"); }),
               StartsWith("uci -q show netmon:2: unterminated '"));
-  EXPECT_THAT(error_of([] { parse_show_fixture("wrong_package.txt"); }),
-              StartsWith("uci -q show netmon:2: not a line of package 'netmon' in 'network.lan=interface'"));
+  EXPECT_THAT(
+      error_of([] { parse_show_fixture("wrong_package.txt"); }),
+      StartsWith(
+          "uci -q show netmon:2: not a line of package 'netmon' in 'network.lan=interface'"));
   EXPECT_THAT(error_of([] { parse_uci_show("netmon.main\n", "netmon", "u"); }),
               StartsWith("u:1: missing '='"));
   EXPECT_THAT(error_of([] { parse_uci_show("netmon.@netmon[0.x='a'\n", "netmon", "u"); }),
               StartsWith("u:1: "));
-  EXPECT_THAT(error_of([] {
-                extract_netmon_config(parse_uci_show(
-                    "netmon.main=netmon\nnetmon.main.interface='abcdefghijklmnopq'\n", "netmon",
-                    "u"));
-              }),
-              StartsWith("u:2: invalid interface 'abcdefghijklmnopq'"));
+  EXPECT_THAT(
+      error_of([] {
+        extract_netmon_config(parse_uci_show(
+            "netmon.main=netmon\nnetmon.main.interface='abcdefghijklmnopq'\n", "netmon", "u"));
+      }),
+      StartsWith("u:2: invalid interface 'abcdefghijklmnopq'"));
 }
 
 // --- running uci ----------------------------------------------------------------
@@ -322,9 +326,7 @@ TEST_F(FakeUci, ReturnsStdoutOnSuccess) {
   EXPECT_EQ(slurp(dir_ + "/args"), "-q show netmon\n");
 }
 
-TEST_F(FakeUci, NonZeroExitIsNoConfig) {
-  EXPECT_FALSE(run_uci_show(script("", 1), "netmon"));
-}
+TEST_F(FakeUci, NonZeroExitIsNoConfig) { EXPECT_FALSE(run_uci_show(script("", 1), "netmon")); }
 
 TEST_F(FakeUci, FindProgram) {
   std::string uci = script("", 0);

@@ -30,7 +30,7 @@ while read -r ko; do
 	insmod "/lib/modules/netmon-vm/$ko" || verdict "FAIL insmod $ko"
 done </netmon-vm/kmods
 
-cd /netmon-vm
+cd /netmon-vm || verdict "FAIL no /netmon-vm in the initramfs"
 echo "netmon-vm: $(uname -r): running guest script"
 # Sourced in a shell of its own: its exit or a failure ends only that shell.
 sh -c '. /netmon-vm/lib.sh && . /netmon-vm/env && . /netmon-vm/guest.sh'

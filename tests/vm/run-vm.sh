@@ -15,8 +15,9 @@
 #   --verbose            stream the console while it runs
 #
 # The guest script runs from /netmon-vm with the helpers of guest-lib.sh and
-# the --env variables already loaded. Exit status 0 is "NETMON-VM: PASS"; anything else is
-# "NETMON-VM: FAIL <reason>", the reason given to fail() or the exit status.
+# the --env variables already loaded. Its exit status 0 is the verdict
+# "NETMON-VM: PASS"; anything else is "NETMON-VM: FAIL <reason>", with the
+# reason given to fail() or the exit status.
 # Kernels are unpacked once into ${NETMON_VM_CACHE:-/var/cache/netmon-vm}.
 # Exits 0 on PASS, 1 on FAIL, timeout or a VM that gave no verdict, 2 on
 # bad usage or a missing prerequisite.
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$kernel" ] || die "--kernel is required"
 [ -f "$script" ] || die "guest script '$script' not found"
-for tool in qemu-system-x86_64 cpio depmod ldd timeout flock; do
+for tool in qemu-system-x86_64 cpio modinfo ldd timeout flock xz; do
 	command -v "$tool" >/dev/null || die "$tool not found (run ci/deps)"
 done
 # The initramfs has no libc for busybox: it must be the static one.
@@ -58,7 +59,7 @@ done
 # A series ("6.1") names the release ci/vm-kernels resolves for it.
 release=$kernel
 if [ ! -f "$cache/$kernel/.done" ]; then
-	release=$("$repo/ci/vm-kernels" list | awk -v k="$kernel" '$1 == k { print $2 }')
+	release=$("$repo/ci/vm-kernels" list | awk -v k="$kernel" '$1 == k { print $2 }') || true
 	[ -n "$release" ] || release=$kernel
 fi
 
@@ -66,7 +67,8 @@ kroot=$cache/$release
 if [ ! -f "$kroot/.done" ]; then
 	mkdir -p "$cache"
 	# Parallel runs share the cache; one unpacks while the other waits.
-	flock "$cache/.lock" "$repo/ci/vm-kernels" unpack "$cache" >/dev/null
+	flock "$cache/.lock" "$repo/ci/vm-kernels" unpack "$cache" >/dev/null ||
+		die "could not unpack the kernels into $cache (ci/vm-kernels unpack)"
 fi
 [ -f "$kroot/.done" ] || die "kernel $release is not one ci/vm-kernels unpacks"
 vmlinuz=$kroot/boot/vmlinuz-$release
@@ -124,9 +126,16 @@ while read -r path; do
 	name=${name%%.ko*}
 	kmod_path[${name//-/_}]=$path
 done < <(cd "$moddir" && find kernel -name '*.ko*')
+declare -A kmod_builtin=()
+while read -r path; do
+	name=${path##*/}
+	name=${name%%.ko*}
+	kmod_builtin[${name//-/_}]=1
+done <"$moddir/modules.builtin"
 order=()
 add_kmod() {
 	local name=${1//-/_} path dep
+	[ -z "${kmod_builtin[$name]:-}" ] || return 0
 	path=${kmod_path[$name]:-}
 	[ -n "$path" ] || die "kernel $release has no module '$1'"
 	for dep in $(modinfo -F depends "$moddir/$path" | tr ',' ' '); do
@@ -153,9 +162,10 @@ done
 # busybox's shell runs its own applet before anything on PATH: a host
 # binary named like one (ip, tc) is reached through a function instead.
 # busybox's env, timeout and xargs prefer applets too: give them the path.
+applets=$(/bin/busybox --list)
 for bin in "${binaries[@]}"; do
 	name=$(basename "$bin")
-	if /bin/busybox --list | grep -qx -- "$name"; then
+	if grep -qx -- "$name" <<<"$applets"; then
 		printf '%s() { /usr/local/bin/%s "$@"; }\n' "$name" "$name" >>"$root/netmon-vm/env"
 	fi
 done
@@ -179,7 +189,8 @@ if [ -z "$log" ]; then
 fi
 start=$(date +%s.%N)
 set +e
-# KVM hangs on this machine: TCG only. A panic reboots, -no-reboot then exits.
+# KVM hangs on this machine: TCG only. A panic reboots, -no-reboot then
+# exits. mitigations=off: the guest's speculation workarounds cost TCG time.
 timeout -k 5 "$timeout" qemu-system-x86_64 -accel tcg -m 1G -smp 2 \
 	-nographic -no-reboot -nic none \
 	-kernel "$vmlinuz" -initrd "$work/initrd" \

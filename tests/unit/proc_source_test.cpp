@@ -1,0 +1,146 @@
+#include "proc_source.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <memory>
+
+#include "error.h"
+
+using netmon::CounterMap;
+using netmon::Counters;
+using netmon::Error;
+using netmon::Link;
+using netmon::ProcSource;
+using testing::HasSubstr;
+
+namespace {
+
+constexpr const char* kHeader =
+    "# netmon 1\n"
+    "# iface ifindex rx_bytes rx_packets tx_bytes tx_packets rx_errors tx_errors rx_dropped "
+    "tx_dropped\n";
+
+// A file standing in for /proc/netmon, as --proc-file PATH would name it.
+class TempProcFile {
+ public:
+  TempProcFile() {
+    char path[] = "/tmp/netmon_proc_test.XXXXXX";
+    int fd = mkstemp(path);
+    EXPECT_GE(fd, 0);
+    close(fd);
+    path_ = path;
+  }
+  ~TempProcFile() { unlink(path_.c_str()); }
+  void write(const std::string& text) const { std::ofstream(path_, std::ios::trunc) << text; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(ProcSource, MissingModuleAtStartUpSaysWhatToDo) {
+  if (access(netmon::kDefaultProcPath, F_OK) == 0) GTEST_SKIP() << "netmon_proc is loaded here";
+  EXPECT_EQ(error_of([] { ProcSource source; }),
+            "/proc/netmon not found: load the module (insmod netmon_proc.ko) or use "
+            "--netdev/--bpf");
+}
+
+TEST(ProcSource, MissingProcFileIsAnError) {
+  EXPECT_EQ(error_of([] { ProcSource source("/nonexistent/netmon"); }),
+            "cannot open /nonexistent/netmon: No such file or directory");
+}
+
+TEST(ProcSource, MalformedFileFailsAtStartUpNamingFileAndLine) {
+  TempProcFile file;
+  file.write(std::string(kHeader) + "eth0 2 1 2 3\n");
+  EXPECT_EQ(error_of([&] { ProcSource source(file.path()); }),
+            file.path() + ":3: expected 10 fields as in the header, found 5");
+}
+
+TEST(ProcSource, NewerFormatFailsAtStartUp) {
+  TempProcFile file;
+  file.write("# netmon 2\n# iface ifindex rx_bytes rx_packets tx_bytes tx_packets\n");
+  EXPECT_THAT(error_of([&] { ProcSource source(file.path()); }),
+              HasSubstr(":1: written by a newer netmon_proc (format 2)"));
+}
+
+TEST(ProcSource, RowsAreMatchedToLinksByIfindexAndName) {
+  TempProcFile file;
+  file.write(std::string(kHeader) +
+             "lo 1 10 1 10 1 0 0 0 0\n"
+             "eth0 2 100 2 200 3 0 0 0 0\n"
+             "other 7 5 5 5 5 0 0 0 0\n");
+  ProcSource source(file.path());
+  EXPECT_STREQ(source.kind(), "proc");
+  // eth0 is there; wwan0 has no row (module loaded with iface=...); ifindex
+  // 7 is someone else's interface (another network namespace).
+  CounterMap got = source.read({{2, "eth0"}, {3, "wwan0"}, {7, "mine"}});
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got.at(2), (Counters{100, 2, 200, 3}));
+  EXPECT_EQ(source.read({}).size(), 0u);
+}
+
+TEST(ProcSource, EachReadSeesTheCurrentFile) {
+  TempProcFile file;
+  file.write(std::string(kHeader) + "eth0 2 1 1 1 1 0 0 0 0\n");
+  ProcSource source(file.path());
+  EXPECT_EQ(source.read({{2, "eth0"}}).at(2), (Counters{1, 1, 1, 1}));
+  file.write(std::string(kHeader) + "eth0 2 5 6 7 8 0 0 0 0\n");
+  EXPECT_EQ(source.read({{2, "eth0"}}).at(2), (Counters{5, 6, 7, 8}));
+}
+
+TEST(ProcSource, LaterDuplicateRowWins) {
+  TempProcFile file;
+  file.write(std::string(kHeader) + "eth0 2 1 1 1 1 0 0 0 0\neth0 2 9 9 9 9 0 0 0 0\n");
+  ProcSource source(file.path());
+  EXPECT_EQ(source.read({{2, "eth0"}}).at(2), (Counters{9, 9, 9, 9}));
+}
+
+TEST(ProcSource, FileVanishingLaterIsAnError) {
+  auto file = std::make_unique<TempProcFile>();
+  file->write(std::string(kHeader));
+  ProcSource source(file->path());
+  std::string path = file->path();
+  file.reset();  // module unloaded
+  EXPECT_EQ(error_of([&] {
+              source.read({{2, "eth0"}});
+            }),
+            path + " disappeared (netmon_proc unloaded?); counters can no longer be read");
+}
+
+TEST(ProcSource, FileTurningMalformedLaterIsAnError) {
+  TempProcFile file;
+  file.write(std::string(kHeader));
+  ProcSource source(file.path());
+  file.write(std::string(kHeader) + "eth0 2 1 1 1\n");
+  EXPECT_THAT(error_of([&] { source.read({{2, "eth0"}}); }), HasSubstr(":3: expected 10 fields"));
+}
+
+TEST(ProcSource, LargeFilesAreReadWhole) {
+  TempProcFile file;
+  std::string text = kHeader;
+  for (int i = 1; i <= 3000; ++i)
+    text += "if" + std::to_string(i) + " " + std::to_string(i) + " " + std::to_string(i) +
+            " 1 2 3 0 0 0 0\n";
+  file.write(text);
+  ProcSource source(file.path());
+  CounterMap got = source.read({{1, "if1"}, {3000, "if3000"}});
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got.at(3000).rx_bytes, 3000u);
+}

@@ -19,8 +19,9 @@
 //    then, a few in-flight packets are baked into the baseline. So at the
 //    first quiet moment after a baseline taken in motion, a leftover that is
 //    no larger than the first interval's traffic is taken as baseline skew,
-//    logged once, shown as "skew" and allowed for from then on. Real
-//    differences grow with traffic, so they show again after the next burst.
+//    logged once, shown as "skew" and allowed for from then on (until then,
+//    the in-flight allowance includes that bound). Real differences grow
+//    with traffic, so they show again after the next burst.
 // Known per-device differences, detected per link and named in the output
 // ("quirks"), never absorbed into a wider general tolerance:
 //  * loopback_l2_header: lo counts skb->len after eth_type_trans(), i.e.

@@ -15,7 +15,7 @@
 #
 # usage: sudo bench/bpf-cost.sh [BUILD_DIR]     (default: build)
 # env:   NETMON_BENCH_SECONDS (per flood, default 2), NETMON_BENCH_ROUNDS
-#        (default 3, at least 3), NETMON_BENCH_CPU (pin the flood, default 1),
+#        (pairs of floods per mode and A/B rounds, default 3, at least 3), NETMON_BENCH_CPU (pin the flood, default 1),
 #        NETMON_BENCH_MODES (per-packet cost modes, default "tcx tc xdp"),
 #        NETMON_BENCH_THROUGHPUT (0 skips the throughput and read sections)
 #
@@ -38,14 +38,16 @@ flood=$build/bench/netmon_udp_flood
 attach=$build/bench/netmon_bench_attach
 map_read=$build/bench/netmon_bench_map_read
 
-# Two namespaces joined by a veth; nothing else on the link (IPv6 off,
+# Two namespaces joined by two veth pairs (the second only for XDP, which
+# takes one program per interface); nothing else on the links (IPv6 off,
 # static neighbours), addresses from the benchmarking range.
 tag=nmb$$
-ns_a=${tag}a ns_b=${tag}b if_a=${tag}a if_b=${tag}b
-ip_a=198.18.0.1 ip_b=198.18.0.2
-helper_pid=
+ns_a=${tag}a ns_b=${tag}b
+if_a=${tag}a if_b=${tag}b if_c=${tag}c if_d=${tag}d
+ip_b=198.18.0.2 ip_d=198.19.0.2
+helper_pids=()
 cleanup() {
-	[ -z "$helper_pid" ] || kill "$helper_pid" 2>/dev/null || true
+	for pid in "${helper_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	ip netns del "$ns_a" 2>/dev/null || true
 	ip netns del "$ns_b" 2>/dev/null || true
 }
@@ -57,50 +59,56 @@ for ns in "$ns_a" "$ns_b"; do
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 		net.ipv6.conf.default.disable_ipv6=1
 done
-ip -n "$ns_a" link add "$if_a" address 02:00:c6:12:00:01 type veth \
-	peer name "$if_b" address 02:00:c6:12:00:02 netns "$ns_b"
-ip -n "$ns_a" addr add $ip_a/24 dev "$if_a"
-ip -n "$ns_b" addr add $ip_b/24 dev "$if_b"
-ip -n "$ns_a" neigh add $ip_b lladdr 02:00:c6:12:00:02 nud permanent dev "$if_a"
-ip -n "$ns_b" neigh add $ip_a lladdr 02:00:c6:12:00:01 nud permanent dev "$if_b"
-ip -n "$ns_a" link set "$if_a" up
-ip -n "$ns_b" link set "$if_b" up
+link_pair() { # IF_A IF_B SUBNET MAC_A MAC_B
+	ip -n "$ns_a" link add "$1" address "$4" type veth peer name "$2" address "$5" netns "$ns_b"
+	ip -n "$ns_a" addr add "$3.1/24" dev "$1"
+	ip -n "$ns_b" addr add "$3.2/24" dev "$2"
+	ip -n "$ns_a" neigh add "$3.2" lladdr "$5" nud permanent dev "$1"
+	ip -n "$ns_b" neigh add "$3.1" lladdr "$4" nud permanent dev "$2"
+	ip -n "$ns_a" link set "$1" up
+	ip -n "$ns_b" link set "$2" up
+}
+link_pair "$if_a" "$if_b" 198.18.0 02:00:c6:12:00:01 02:00:c6:12:00:02
+link_pair "$if_c" "$if_d" 198.19.0 02:00:c6:13:00:01 02:00:c6:13:00:02
 
-flood_pps() {
-	"$flood" "$ns_a" $ip_a "$ns_b" $ip_b --payload 18 --seconds "$seconds" --cpu "$cpu" |
+flood_pps() { # DESTINATIONS
+	"$flood" "$ns_a" "$ns_b" "$1" --payload 18 --seconds "$seconds" --cpu "$cpu" |
 		sed -n 's/.*pps=\([0-9]*\).*/\1/p'
 }
 
-# Runs the flood while netmon_bench_attach holds the given programs in
-# $ns_b (and, with --both-ends, netmon in $ns_a too); prints the helper's
-# report, then "pps=N".
+# with_programs DESTINATIONS HELPER_ARGS...: floods DESTINATIONS while
+# netmon_bench_attach holds HELPER_ARGS in $ns_b (and $helper_a_args, if
+# set, in $ns_a); prints the report from $ns_b, then "pps=N".
+helper_a_args=
 with_programs() {
-	local both=0
-	if [ "$1" = --both-ends ]; then both=1; shift; fi
-	local fifo_b fifo_a out_b pid_a=
-	fifo_b=$(mktemp -u) fifo_a=$(mktemp -u) out_b=$(mktemp)
-	mkfifo "$fifo_b" "$fifo_a"
-	ip netns exec "$ns_b" "$attach" "$@" "$if_b" <"$fifo_b" >"$out_b" &
-	helper_pid=$!
-	exec 7>"$fifo_b"
-	if [ $both -eq 1 ]; then
-		ip netns exec "$ns_a" "$attach" "$@" "$if_a" <"$fifo_a" >/dev/null &
-		pid_a=$!
-		exec 8>"$fifo_a"
+	local dst=$1
+	shift
+	local dir
+	dir=$(mktemp -d)
+	mkfifo "$dir/in_b" "$dir/in_a"
+	ip netns exec "$ns_b" "$attach" "$@" <"$dir/in_b" >"$dir/out_b" &
+	helper_pids=($!)
+	exec 7>"$dir/in_b"
+	if [ -n "$helper_a_args" ]; then
+		# shellcheck disable=SC2086 # word splitting intended
+		ip netns exec "$ns_a" "$attach" $helper_a_args <"$dir/in_a" >"$dir/out_a" &
+		helper_pids+=($!)
+		exec 8>"$dir/in_a"
 	fi
-	for _ in $(seq 100); do grep -q '^ready' "$out_b" && break; sleep 0.05; done
-	grep -q '^ready' "$out_b" || { echo "bpf-cost.sh: netmon_bench_attach failed" >&2; exit 1; }
-	sleep 0.2 # the A side, if any, is ready too by now
+	local out
+	for out in "$dir"/out_*; do
+		for _ in $(seq 100); do grep -q '^ready' "$out" && break; sleep 0.05; done
+		grep -q '^ready' "$out" || { echo "bpf-cost.sh: netmon_bench_attach failed" >&2; exit 1; }
+	done
 	local pps
-	pps=$(flood_pps)
+	pps=$(flood_pps "$dst")
 	exec 7>&-
-	[ $both -eq 0 ] || exec 8>&-
-	wait "$helper_pid"
-	helper_pid=
-	[ -z "$pid_a" ] || wait "$pid_a"
-	grep -v '^ready' "$out_b"
+	[ -z "$helper_a_args" ] || exec 8>&-
+	wait "${helper_pids[@]}"
+	helper_pids=()
+	grep -v '^ready' "$dir/out_b"
 	echo "pps=$pps"
-	rm -f "$fifo_b" "$fifo_a" "$out_b"
+	rm -rf "$dir"
 }
 
 # "ns per run" of the first program whose name matches, from a report.
@@ -116,54 +124,68 @@ echo "# netmon datapath cost on $(uname -r), $(nproc) cpus; ${seconds}s floods, 
 echo "# 60-byte frames (64 on the wire), veth between two namespaces"
 echo
 
-echo "## per-packet cost of the rx program (ns per run, ours vs empty, same packets)"
-printf '%-6s %-11s %10s %10s %8s\n' mode order ours_ns empty_ns ratio
+echo "## per-packet cost of the rx program (ns per run)"
+echo "# tcx/tc: both programs on the same hook see the same packets; whichever"
+echo "# runs first pays a few ns more (a cold clock read), so each pair of"
+echo "# floods runs both orders and its ratio is the geometric mean of the two."
+echo "# xdp: one program per interface, so two veth pairs share one flood,"
+echo "# packet by packet; the pair's second run swaps the programs' links."
+printf '%-5s %-5s %-12s %9s %9s %7s %7s\n' mode pair order ours_ns empty_ns ratio pair
 summary=()
+ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 for mode in $modes; do
-	[ "$mode" != xdp ] || continue
-	ratios=()
-	for round in $(seq "$rounds"); do
-		order=$([ $((round % 2)) -eq 1 ] && echo first || echo last)
-		report=$(with_programs --ours "$mode" --empty "$mode-$order" --stats)
-		ours=$(ns_per_run netmon_ingress <<<"$report")
-		empty=$(ns_per_run empty_tc <<<"$report")
-		ratio=$(awk -v a="$ours" -v b="$empty" 'BEGIN { printf "%.3f", a / b }')
-		ratios+=("$ratio")
-		printf '%-6s %-11s %10s %10s %8s\n' "$mode" "empty-$order" "$ours" "$empty" "$ratio"
+	pairs=()
+	for pair in $(seq "$rounds"); do
+		product=1
+		for order in first last; do
+			if [ "$mode" = xdp ]; then
+				# One flood, taking turns between the links; the second
+				# run of a pair swaps which link has which program.
+				if [ $order = first ]; then
+					report=$(with_programs $ip_b,$ip_d --ours xdp "$if_b" --empty xdp "$if_d" --stats)
+				else
+					report=$(with_programs $ip_b,$ip_d --ours xdp "$if_d" --empty xdp "$if_b" --stats)
+				fi
+				ours=$(ns_per_run netmon_xdp <<<"$report")
+				empty=$(ns_per_run empty_xdp <<<"$report")
+				order=$([ $order = first ] && echo ours-on-b || echo ours-on-d)
+			else
+				report=$(with_programs $ip_b --ours "$mode" "$if_b" --empty "$mode-$order" "$if_b" --stats)
+				ours=$(ns_per_run netmon_ingress <<<"$report")
+				empty=$(ns_per_run empty_tc <<<"$report")
+				order=empty-$order
+			fi
+			ratio=$(ratio_of "$ours" "$empty")
+			product=$(awk -v p="$product" -v r="$ratio" 'BEGIN { print p * r }')
+			printf '%-5s %-5s %-12s %9s %9s %7s\n' "$mode" "$pair" "$order" "$ours" "$empty" "$ratio"
+		done
+		pairs+=("$(awk -v p="$product" 'BEGIN { printf "%.3f", sqrt(p) }')")
+		printf '%-5s %-5s %-12s %9s %9s %7s %7s\n' "$mode" "$pair" "" "" "" "" "${pairs[-1]}"
 	done
-	summary+=("$mode $(printf '%s\n' "${ratios[@]}" | median)")
+	summary+=("$mode $(printf '%s\n' "${pairs[@]}" | median)")
 done
-if [[ " $modes " == *" xdp "* ]]; then
-	ratios=()
-	for round in $(seq "$rounds"); do
-		ours=$(with_programs --ours xdp --stats | ns_per_run netmon_xdp)
-		empty=$(with_programs --empty xdp --stats | ns_per_run empty_xdp)
-		ratio=$(awk -v a="$ours" -v b="$empty" 'BEGIN { printf "%.3f", a / b }')
-		ratios+=("$ratio")
-		printf '%-6s %-11s %10s %10s %8s\n' xdp alternating "$ours" "$empty" "$ratio"
-	done
-	summary+=("xdp $(printf '%s\n' "${ratios[@]}" | median)")
-fi
 echo
 
 if [ "$throughput" -ne 0 ]; then
-echo "## datapath throughput (pps; netmon auto mode, rx+tx on both ends, vs nothing)"
-printf '%-6s %12s %12s %8s\n' round none netmon ratio
-bare_all=() ours_all=()
-for round in $(seq "$rounds"); do
-	bare=$(flood_pps)
-	ours=$(with_programs --both-ends --ours auto | sed -n 's/^pps=//p')
-	bare_all+=("$bare") ours_all+=("$ours")
-	printf '%-6s %12s %12s %8s\n' "$round" "$bare" "$ours" \
-		"$(awk -v a="$ours" -v b="$bare" 'BEGIN { printf "%.3f", a / b }')"
-done
-bare_median=$(printf '%s\n' "${bare_all[@]}" | median)
-ours_median=$(printf '%s\n' "${ours_all[@]}" | median)
-echo
+	echo "## datapath throughput (pps; netmon auto mode, rx+tx on both ends, vs nothing)"
+	printf '%-6s %12s %12s %8s\n' round none netmon ratio
+	bare_all=() ours_all=()
+	for round in $(seq "$rounds"); do
+		bare=$(flood_pps $ip_b)
+		helper_a_args="--ours auto $if_a"
+		ours=$(with_programs $ip_b --ours auto "$if_b" | sed -n 's/^pps=//p')
+		helper_a_args=
+		bare_all+=("$bare") ours_all+=("$ours")
+		printf '%-6s %12s %12s %8s\n' "$round" "$bare" "$ours" \
+			"$(ratio_of "$ours" "$bare")"
+	done
+	bare_median=$(printf '%s\n' "${bare_all[@]}" | median)
+	ours_median=$(printf '%s\n' "${ours_all[@]}" | median)
+	echo
 
-echo "## counter read cost (per-CPU array, this machine's possible cpus)"
-"$map_read" 16 256 1024
-echo
+	echo "## counter read cost (per-CPU array, this machine's possible cpus)"
+	"$map_read" 16 256 1024
+	echo
 fi
 
 echo "## summary (medians)"
@@ -173,5 +195,5 @@ for line in "${summary[@]}"; do
 done
 [ "$throughput" -eq 0 ] ||
 	printf 'throughput netmon/none = %s   (%s vs %s pps; bar >= 0.97)\n' \
-		"$(awk -v a="$ours_median" -v b="$bare_median" 'BEGIN { printf "%.3f", a / b }')" \
+		"$(ratio_of "$ours_median" "$bare_median")" \
 		"$ours_median" "$bare_median"

@@ -4,8 +4,8 @@
 // network namespace, prints "ready", waits for stdin to close, then prints
 // each rx-hook program's run statistics and detaches.
 //
-// usage: netmon_bench_attach [--ours auto|tcx|tc|xdp]
-//            [--empty tcx-first|tcx-last|tc-first|tc-last|xdp] [--stats] IFNAME...
+// usage: netmon_bench_attach [--ours auto|tcx|tc|xdp IFNAME]...
+//            [--empty tcx-first|tcx-last|tc-first|tc-last|xdp IFNAME]... [--stats]
 // prints per program: IFNAME NAME run_cnt=N run_time_ns=N
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -132,26 +132,38 @@ void print_rx_programs(const Link& link) {
   if (bpf_xdp_query_id(link.ifindex, 0, &xdp_id) == 0 && xdp_id) print_program(link.name, xdp_id);
 }
 
+Link link_named(const std::string& name) {
+  int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+  if (!ifindex) throw Error("no interface '" + name + "'");
+  return {ifindex, name};
+}
+
 int run(int argc, char** argv) {
-  std::string ours;
-  std::string empty;
+  std::string ours_mode;
+  std::vector<Link> ours;
+  std::vector<std::pair<std::string, Link>> empties_wanted;
+  std::vector<Link> links;  // every interface named, for the report
   bool stats = false;
-  std::vector<Link> links;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--ours" && i + 1 < argc) {
-      ours = argv[++i];
-    } else if (arg == "--empty" && i + 1 < argc) {
-      empty = argv[++i];
+    if (arg == "--ours" && i + 2 < argc) {
+      if (!ours_mode.empty() && ours_mode != argv[i + 1])
+        throw Error("one --ours mode per run: a BpfSource has one");
+      ours_mode = argv[i + 1];
+      ours.push_back(link_named(argv[i + 2]));
+      links.push_back(ours.back());
+      i += 2;
+    } else if (arg == "--empty" && i + 2 < argc) {
+      empties_wanted.emplace_back(argv[i + 1], link_named(argv[i + 2]));
+      links.push_back(empties_wanted.back().second);
+      i += 2;
     } else if (arg == "--stats") {
       stats = true;
     } else {
-      int ifindex = static_cast<int>(if_nametoindex(arg.c_str()));
-      if (!ifindex) throw Error("no interface '" + arg + "'");
-      links.push_back({ifindex, arg});
+      throw Error("usage: netmon_bench_attach [--ours MODE IFNAME]... [--empty WHERE IFNAME]... "
+                  "[--stats]");
     }
   }
-  if (links.empty()) throw Error("usage: netmon_bench_attach [--ours MODE] [--empty WHERE] [--stats] IFNAME...");
 
   // Run-time accounting only while we hold this fd: no sysctl to restore.
   Fd stats_fd;
@@ -162,16 +174,16 @@ int run(int argc, char** argv) {
 
   std::unique_ptr<BpfSource> source;
   if (!ours.empty()) {
-    source = std::make_unique<BpfSource>(parse_attach_mode(ours));
-    for (const Link& link : links) source->watch(link);
+    source = std::make_unique<BpfSource>(parse_attach_mode(ours_mode));
+    for (const Link& link : ours) source->watch(link);
   }
   std::unique_ptr<netmon_empty, EmptyDeleter> skeleton;
   std::vector<std::unique_ptr<EmptyAttachment>> empties;
-  if (!empty.empty()) {
+  if (!empties_wanted.empty()) {
     skeleton.reset(netmon_empty__open_and_load());
     if (!skeleton) throw Error(errno_message("failed to load the empty programs", errno));
-    for (const Link& link : links)
-      empties.push_back(std::make_unique<EmptyAttachment>(*skeleton, empty, link));
+    for (const auto& [where, link] : empties_wanted)
+      empties.push_back(std::make_unique<EmptyAttachment>(*skeleton, where, link));
   }
 
   printf("ready\n");
@@ -181,8 +193,8 @@ int run(int argc, char** argv) {
   }
   for (const Link& link : links) print_rx_programs(link);
   if (source) {
-    CounterMap counts = source->read(links);
-    for (const Link& link : links)
+    CounterMap counts = source->read(ours);
+    for (const Link& link : ours)
       printf("%s counted rx_packets=%llu tx_packets=%llu\n", link.name.c_str(),
              static_cast<unsigned long long>(counts[link.ifindex].rx_packets),
              static_cast<unsigned long long>(counts[link.ifindex].tx_packets));

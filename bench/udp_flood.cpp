@@ -1,9 +1,11 @@
 // A bounded UDP flood from one network namespace to another, for
 // bench/bpf-cost.sh: fixed-size datagrams to a sink socket that never reads
 // (the kernel drops them at the socket: no ICMP comes back), as fast as
-// sendmmsg() goes, until --seconds or --count runs out.
+// sendmmsg() goes, until --seconds or --count runs out. With several
+// destinations, consecutive datagrams take turns: two links see the same
+// flood at the same moments.
 //
-// usage: netmon_udp_flood FROM_NETNS SRC_IP TO_NETNS DST_IP
+// usage: netmon_udp_flood FROM_NETNS TO_NETNS DST_IP[,DST_IP...]
 //            [--payload BYTES] [--seconds S] [--count N] [--cpu N]
 // prints: packets=N seconds=T pps=R
 #include <arpa/inet.h>
@@ -34,36 +36,38 @@ constexpr unsigned kBatch = 64;
   exit(1);
 }
 
-sockaddr_in address(const char* ip) {
+sockaddr_in address(const std::string& ip) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(kPort);
-  if (inet_pton(AF_INET, ip, &addr.sin_addr) != 1) {
+  if (inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) != 1) {
     errno = EINVAL;
-    fail(std::string("bad address ") + ip);
+    fail("bad address " + ip);
   }
   return addr;
 }
 
-// A UDP socket bound to `ip` in namespace `netns`; the thread returns home.
-Fd socket_in(const char* netns, const char* ip) {
+// A UDP socket bound to port `port` of any address in namespace `netns`;
+// the thread returns home afterwards, the socket stays there.
+Fd socket_in(const char* netns, uint16_t port) {
   Fd home(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   Fd there(open((std::string("/run/netns/") + netns).c_str(), O_RDONLY | O_CLOEXEC));
   if (!home || !there) fail(std::string("open netns ") + netns);
   if (setns(there.get(), CLONE_NEWNET) != 0) fail(std::string("setns ") + netns);
   Fd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd) fail("socket");
-  sockaddr_in addr = address(ip);
-  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
-    fail(std::string("bind ") + ip);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) fail("bind");
   if (setns(home.get(), CLONE_NEWNET) != 0) fail("setns back");
   return fd;
 }
 
 int run(int argc, char** argv) {
-  if (argc < 5) {
+  if (argc < 4) {
     fprintf(stderr,
-            "usage: netmon_udp_flood FROM_NETNS SRC_IP TO_NETNS DST_IP [--payload BYTES] "
+            "usage: netmon_udp_flood FROM_NETNS TO_NETNS DST_IP[,DST_IP...] [--payload BYTES] "
             "[--seconds S] [--count N] [--cpu N]\n");
     return 2;
   }
@@ -71,13 +75,19 @@ int run(int argc, char** argv) {
   double seconds = 2;
   uint64_t count = UINT64_MAX;
   int cpu = -1;
-  for (int i = 5; i + 1 < argc; i += 2) {
+  for (int i = 4; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--payload") payload = std::stoul(argv[i + 1]);
     else if (flag == "--seconds") seconds = std::stod(argv[i + 1]);
     else if (flag == "--count") count = std::stoull(argv[i + 1]);
     else if (flag == "--cpu") cpu = std::stoi(argv[i + 1]);
     else return fprintf(stderr, "netmon_udp_flood: unknown option %s\n", flag.c_str()), 2;
+  }
+  std::vector<sockaddr_in> destinations;
+  for (std::string list = argv[3]; !list.empty();) {
+    size_t comma = list.find(',');
+    destinations.push_back(address(list.substr(0, comma)));
+    list = comma == std::string::npos ? "" : list.substr(comma + 1);
   }
   if (cpu >= 0) {
     cpu_set_t set;
@@ -86,20 +96,21 @@ int run(int argc, char** argv) {
     if (sched_setaffinity(0, sizeof(set), &set) != 0) fail("sched_setaffinity");
   }
 
-  Fd sink = socket_in(argv[3], argv[4]);
+  Fd sink = socket_in(argv[2], kPort);
   int small = 4096;  // drop early, at the socket: we measure the datapath
   setsockopt(sink.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-  Fd sender = socket_in(argv[1], argv[2]);
-  sockaddr_in dst = address(argv[4]);
-  if (connect(sender.get(), reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) != 0) fail("connect");
+  Fd sender = socket_in(argv[1], 0);
 
   std::vector<char> data(payload, 'n');
   iovec iov{data.data(), payload};
   std::vector<mmsghdr> batch(kBatch);
-  for (mmsghdr& m : batch) {
-    m.msg_hdr = {};
-    m.msg_hdr.msg_iov = &iov;
-    m.msg_hdr.msg_iovlen = 1;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    msghdr& m = batch[i].msg_hdr;
+    m = {};
+    m.msg_name = &destinations[i % destinations.size()];
+    m.msg_namelen = sizeof(sockaddr_in);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
   }
 
   using Clock = std::chrono::steady_clock;
@@ -107,6 +118,7 @@ int run(int argc, char** argv) {
   const auto end = start + std::chrono::duration_cast<Clock::duration>(
                                std::chrono::duration<double>(seconds));
   uint64_t sent = 0;
+  // Whole batches keep the destinations' turns in step (kBatch is even).
   while (sent < count && Clock::now() < end) {
     unsigned want = static_cast<unsigned>(std::min<uint64_t>(kBatch, count - sent));
     int n = sendmmsg(sender.get(), batch.data(), want, 0);

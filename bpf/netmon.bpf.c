@@ -168,7 +168,11 @@ static __always_inline __u32 wire_packets(struct __sk_buff *skb)
 SEC("tc")
 int netmon_ingress(struct __sk_buff *skb)
 {
-	struct netmon_counters *c = slot_for(skb->ifindex);
+	/*
+	 * On ingress skb_iif is the receiving device, set just before tc runs;
+	 * reading it spares skb->ifindex's hop through skb->dev.
+	 */
+	struct netmon_counters *c = slot_for(skb->ingress_ifindex);
 
 	if (c) {
 		c->rx_bytes += skb->len;

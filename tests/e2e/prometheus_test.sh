@@ -88,7 +88,7 @@ one_line_error "bad port" --listen 127.0.0.1:http
 one_line_error "unassigned address" --listen 192.0.2.1:9310
 
 # ---- the agent ---------------------------------------------------------------
-ip netns exec "$ns_a" "$agent" $source_flag all --interval 250ms --listen "127.0.0.1:$agent_port" --quiet \
+ip netns exec "$ns_a" "$agent" "$source_flag" all --interval 250ms --listen "127.0.0.1:$agent_port" --quiet \
 	2>"$tmp/agent.err" &
 agent_pid=$!
 for _ in $(seq 100); do

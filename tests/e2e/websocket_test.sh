@@ -21,8 +21,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -x "$agent" ] || fail "no agent at '$agent' (pass its path as the first argument)"
 command -v node >/dev/null || fail "node is not installed: run ci/npm-deps"
 command -v jq >/dev/null || fail "jq is not installed: run ci/deps"
-[ -x "$node_modules/.bin/wscat" ] && [ -d "$node_modules/ws" ] ||
+if [ ! -x "$node_modules/.bin/wscat" ] || [ ! -d "$node_modules/ws" ]; then
 	fail "ws/wscat are not installed in '$node_modules': run ci/npm-deps"
+fi
 
 tmp=$(mktemp -d /tmp/netmon-ws.XXXXXX)
 server_pid=""

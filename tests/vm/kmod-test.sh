@@ -27,19 +27,10 @@ release=$("$repo/ci/vm-kernels" list 2>/dev/null | awk -v s="$series" '$1 == s {
 kdir=/usr/src/linux-headers-$release
 [ -f "$kdir/Makefile" ] || missing "no headers in $kdir (run ci/vm-kernels install-headers)"
 
-# A copy per run and kernel: Kbuild writes next to the sources.
 build=$(mktemp -d "${TMPDIR:-/tmp}/kmod-build.XXXXXX")
 trap 'rm -rf "$build"' EXIT
-mkdir -p "$build/kmod" "$build/include"
-cp "$repo"/kmod/{netmon_proc.c,Kbuild,Makefile} "$build/kmod/"
-cp -r "$repo/include/netmon" "$build/include/"
-if ! make -C "$build/kmod" KDIR="$kdir" W=1 >"$build/make.log" 2>&1; then
-	cat "$build/make.log"
-	echo "kmod-test $series: build against $kdir failed" >&2
-	exit 1
-fi
-if grep -i 'warning' "$build/make.log"; then
-	echo "kmod-test $series: the W=1 build against $kdir warns" >&2
+if ! "$here/kmod-build.sh" "$kdir" "$build"; then
+	echo "kmod-test $series: netmon_proc.ko does not build cleanly against $kdir" >&2
 	exit 1
 fi
 

@@ -1,0 +1,187 @@
+# Runs the host-built netmon-agent inside a test VM; agent-test.sh boots it
+# with run-vm.sh, which has loaded guest-lib.sh (fail, step, klog_*) and put
+# netmon-agent, iproute2's ip/tc, kmod's insmod/rmmod, bpftool and jq first
+# on PATH. NETMON_EXPECT_ATTACH is what --attach auto must choose on this
+# kernel: "tc" (clsact + tc filter, before 6.6) or "tcx".
+#
+# The traffic is exact: IPv6 is off and the neighbours are static, so the
+# veth carries nothing but the pings, and BPF must count exactly them.
+set -u
+: "${NETMON_EXPECT_ATTACH:?agent-test.sh sets NETMON_EXPECT_ATTACH}"
+KO=/netmon-vm/modules/netmon_proc.ko
+INTERVAL=250ms
+OUT=/tmp/agent
+
+# Pings: from the host side to the namespace, and back, with sizes that make
+# each direction's byte count distinct. A frame is the ICMP payload plus
+# 8 (ICMP) + 20 (IPv4) + 14 (Ethernet) bytes, FCS not included.
+OUT_COUNT=5 OUT_SIZE=100
+IN_COUNT=3 IN_SIZE=1000
+PACKETS=$((OUT_COUNT + IN_COUNT))
+BYTES=$((OUT_COUNT * (OUT_SIZE + 42) + IN_COUNT * (IN_SIZE + 42)))
+
+mkdir -p "$OUT"
+
+# Starts netmon-agent in the background: $1 names the run (its stdout and
+# stderr go to $OUT/$1.out and .err), the rest are its arguments. Sets
+# AGENT_PID and waits for the first snapshot (the baseline: all attached).
+agent_start() {
+	run=$1
+	shift
+	netmon-agent "$@" >"$OUT/$run.out" 2>"$OUT/$run.err" &
+	AGENT_PID=$!
+	i=0
+	until [ -s "$OUT/$run.out" ]; do
+		kill -0 "$AGENT_PID" 2>/dev/null || {
+			cat "$OUT/$run.err" >&2
+			fail "netmon-agent $* exited before its first snapshot"
+		}
+		[ $i -lt 300 ] || fail "netmon-agent $*: no snapshot after 30 s"
+		i=$((i + 1))
+		sleep 0.1
+	done
+}
+
+# SIGTERM, then the exit status must be 0 and the summary must be there.
+agent_stop() {
+	run=$1
+	kill -TERM "$AGENT_PID" || fail "netmon-agent ($run) is gone before SIGTERM"
+	wait "$AGENT_PID"
+	rc=$?
+	echo "netmon-agent ($run) stderr:"
+	sed 's/^/  | /' "$OUT/$run.err"
+	[ "$rc" -eq 0 ] || fail "netmon-agent ($run) exited with $rc after SIGTERM"
+}
+
+# Every line of $1 is JSON and the jq filter $2 holds for each of them.
+expect_lines() {
+	jq -e . "$1" >/dev/null 2>&1 || {
+		cat "$1"
+		fail "$1 has a line that is not JSON"
+	}
+	jq -e "$2" "$1" >/tmp/jq.out 2>&1 && ! grep -qvx true /tmp/jq.out || {
+		cat "$1"
+		fail "$1: a line fails '$2'"
+	}
+}
+
+# Nothing of netmon stays attached or loaded: no tc filter on either hook
+# of va, no clsact qdisc, no netmon_* program left in the kernel (this also
+# covers tcx links, which die with their program).
+expect_nothing_attached() {
+	for hook in ingress egress; do
+		[ -z "$(tc filter show dev va $hook)" ] ||
+			fail "after $1: tc filter left on va $hook: $(tc filter show dev va $hook)"
+	done
+	! tc qdisc show dev va | grep -q clsact ||
+		fail "after $1: clsact qdisc left on va: $(tc qdisc show dev va)"
+	bpftool prog show >/tmp/progs || fail "bpftool prog show"
+	! grep -q 'name netmon_' /tmp/progs || {
+		cat /tmp/progs
+		fail "after $1: a netmon_* program is still loaded"
+	}
+}
+
+# Asserts the attach mode while the agent run $1 is attached to va.
+expect_attach_mode() {
+	grep -q "bpf: $NETMON_EXPECT_ATTACH mode" "$OUT/$1.err" || {
+		cat "$OUT/$1.err"
+		fail "netmon-agent ($1) did not say 'bpf: $NETMON_EXPECT_ATTACH mode' with -v"
+	}
+	bpftool prog show >/tmp/progs
+	grep -q 'name netmon_ingress' /tmp/progs && grep -q 'name netmon_egress' /tmp/progs ||
+		fail "($1) netmon_ingress/netmon_egress not loaded while attached"
+	if [ "$NETMON_EXPECT_ATTACH" = tc ]; then
+		for hook in ingress egress; do
+			tc filter show dev va $hook | grep -q "netmon_$hook" || {
+				tc filter show dev va $hook
+				fail "($1) no netmon_$hook tc filter on va $hook"
+			}
+		done
+	else
+		for hook in ingress egress; do
+			[ -z "$(tc filter show dev va $hook)" ] ||
+				fail "($1) tcx mode but a tc filter on va $hook: $(tc filter show dev va $hook)"
+		done
+		! tc qdisc show dev va | grep -q clsact ||
+			fail "($1) tcx mode but a clsact qdisc on va"
+	fi
+}
+
+step "quiet network: IPv6 off, veth va <-> vb (namespace peer), static neighbours"
+sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 ||
+	fail "disabling IPv6"
+ip netns add peer || fail "ip netns add"
+# A new namespace starts with IPv6's defaults, not init_net's.
+ip netns exec peer sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+	net.ipv6.conf.default.disable_ipv6=1 || fail "disabling IPv6 in the namespace"
+ip link add va type veth peer name vb || fail "ip link add veth"
+ip link set vb netns peer || fail "moving vb into the namespace"
+ip addr add 10.99.0.1/24 dev va
+ip -n peer addr add 10.99.0.2/24 dev vb
+ip neigh add 10.99.0.2 lladdr "$(ip netns exec peer cat /sys/class/net/vb/address)" \
+	dev va nud permanent || fail "static neighbour on va"
+ip -n peer neigh add 10.99.0.1 lladdr "$(cat /sys/class/net/va/address)" \
+	dev vb nud permanent || fail "static neighbour on vb"
+ip link set va up
+ip -n peer link set vb up
+insmod "$KO" || fail "insmod netmon_proc.ko"
+[ -r /proc/netmon ] || fail "no /proc/netmon after insmod"
+
+step "--proc all --count 2 reads the module"
+netmon-agent --proc all --count 2 --interval "$INTERVAL" >"$OUT/proc.out" 2>"$OUT/proc.err" ||
+	{ cat "$OUT/proc.err"; fail "netmon-agent --proc all --count 2 exited with $?"; }
+[ "$(wc -l <"$OUT/proc.out")" -eq 2 ] || { cat "$OUT/proc.out"; fail "--proc --count 2 wrote $(wc -l <"$OUT/proc.out") lines"; }
+expect_lines "$OUT/proc.out" '.source == "proc" and (.interfaces | has("lo") and has("va"))
+	and .interfaces.va.ifindex == '"$(cat /sys/class/net/va/ifindex)"
+
+step "--compare va: attach mode, then real traffic both ways"
+agent_start compare -v --compare va --interval "$INTERVAL"
+expect_attach_mode compare
+ping -q -c "$OUT_COUNT" -s "$OUT_SIZE" -i 0.2 -W 3 10.99.0.2 >/dev/null ||
+	fail "ping va -> vb"
+ip netns exec peer ping -q -c "$IN_COUNT" -s "$IN_SIZE" -i 0.2 -W 3 10.99.0.1 >/dev/null ||
+	fail "ping vb -> va"
+# Quiet from here: the last snapshots must settle on exact agreement.
+sleep 1.5
+agent_stop compare
+last=$(tail -n 1 "$OUT/compare.out")
+echo "last --compare snapshot: $last"
+expect_lines "$OUT/compare.out" '.source == "compare" and (.interfaces | has("va"))'
+echo "$last" | jq -e --argjson p "$PACKETS" --argjson b "$BYTES" '.interfaces.va
+	| .match == true and ([.delta[]] | length == 4 and all(. == 0)) and (has("skew") | not)
+	and .bpf == {rx_bytes: $b, rx_packets: $p, tx_bytes: $b, tx_packets: $p}
+	and .proc == .bpf' >/dev/null ||
+	fail "final --compare snapshot of va: want match, zero deltas, bpf = proc = $PACKETS packets / $BYTES bytes each way"
+grep -q "compare summary: 'va'" "$OUT/compare.err" || fail "no compare summary for va on stderr"
+expect_nothing_attached "--compare va"
+
+step "--bpf va --count 2"
+agent_start bpf -v --bpf va --count 2 --interval "$INTERVAL"
+wait "$AGENT_PID" || fail "netmon-agent --bpf va --count 2 exited with $?"
+[ "$(wc -l <"$OUT/bpf.out")" -eq 2 ] || { cat "$OUT/bpf.out"; fail "--bpf --count 2 wrote $(wc -l <"$OUT/bpf.out") lines"; }
+expect_lines "$OUT/bpf.out" '.source == "bpf" and (.interfaces.va | has("rx_bytes") and has("tx_packets"))'
+grep -q "bpf: $NETMON_EXPECT_ATTACH mode" "$OUT/bpf.err" || fail "--bpf did not choose $NETMON_EXPECT_ATTACH"
+expect_nothing_attached "--bpf va"
+
+step "--compare all: lo and va agree"
+agent_start compare-all --compare all --interval "$INTERVAL"
+ping -q -c 3 -i 0.2 -s 200 127.0.0.1 >/dev/null || fail "ping over lo"
+ping -q -c 2 -i 0.2 10.99.0.2 >/dev/null || fail "ping va -> vb"
+sleep 1.5
+agent_stop compare-all
+last=$(tail -n 1 "$OUT/compare-all.out")
+echo "last --compare all snapshot: $last"
+expect_lines "$OUT/compare-all.out" '.source == "compare"'
+for dev in lo va; do
+	echo "$last" | jq -e --arg d "$dev" '.interfaces[$d]
+		| .match == true and ([.delta[]] | length == 4 and all(. == 0))
+		and .bpf.rx_packets > 0 and .bpf.tx_packets > 0' >/dev/null ||
+		fail "final --compare all snapshot: $dev does not match with traffic counted"
+done
+expect_nothing_attached "--compare all"
+
+step "unload, kernel log"
+rmmod netmon_proc || fail "rmmod netmon_proc"
+klog_check_clean
+step "done"

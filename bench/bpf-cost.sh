@@ -17,7 +17,8 @@
 # env:   NETMON_BENCH_SECONDS (per flood, default 2), NETMON_BENCH_ROUNDS
 #        (pairs of floods per mode and A/B rounds, default 3, at least 3), NETMON_BENCH_CPU (pin the flood, default 1),
 #        NETMON_BENCH_MODES (per-packet cost modes, default "tcx tc xdp"),
-#        NETMON_BENCH_THROUGHPUT (0 skips the throughput and read sections)
+#        NETMON_BENCH_THROUGHPUT (0 skips the throughput and read sections),
+#        NETMON_BENCH_RT (default 1: flood as SCHED_FIFO, see netmon_udp_flood)
 #
 # Figures depend on the machine (CPU, mitigations, other load); only the
 # ratios, taken minutes apart on the same machine, mean anything.
@@ -29,6 +30,8 @@ rounds=${NETMON_BENCH_ROUNDS:-3}
 cpu=${NETMON_BENCH_CPU:-1}
 modes=${NETMON_BENCH_MODES:-tcx tc xdp}
 throughput=${NETMON_BENCH_THROUGHPUT:-1}
+realtime=${NETMON_BENCH_RT:-1}
+method=${NETMON_BENCH_METHOD:-together}
 [ "$rounds" -ge 3 ] || rounds=3
 [ "$(id -u)" -eq 0 ] || { echo "bpf-cost.sh: needs root" >&2; exit 1; }
 
@@ -72,7 +75,7 @@ link_pair "$if_a" "$if_b" 198.18.0 02:00:c6:12:00:01 02:00:c6:12:00:02
 link_pair "$if_c" "$if_d" 198.19.0 02:00:c6:13:00:01 02:00:c6:13:00:02
 
 flood_pps() { # DESTINATIONS
-	"$flood" "$ns_a" "$ns_b" "$1" --payload 18 --seconds "$seconds" --cpu "$cpu" |
+	"$flood" "$ns_a" "$ns_b" "$1" --payload 18 --seconds "$seconds" --cpu "$cpu" --rt "$realtime" |
 		sed -n 's/.*pps=\([0-9]*\).*/\1/p'
 }
 
@@ -95,10 +98,11 @@ with_programs() {
 		helper_pids+=($!)
 		exec 8>"$dir/in_a"
 	fi
-	local out
-	for out in "$dir"/out_*; do
-		for _ in $(seq 100); do grep -q '^ready' "$out" && break; sleep 0.05; done
-		grep -q '^ready' "$out" || { echo "bpf-cost.sh: netmon_bench_attach failed" >&2; exit 1; }
+	local out outs=("$dir/out_b")
+	[ -z "$helper_a_args" ] || outs+=("$dir/out_a")
+	for out in "${outs[@]}"; do
+		for _ in $(seq 100); do grep -qs '^ready' "$out" && break; sleep 0.05; done
+		grep -qs '^ready' "$out" || { echo "bpf-cost.sh: netmon_bench_attach failed" >&2; exit 1; }
 	done
 	local pps
 	pps=$(flood_pps "$dst")
@@ -120,7 +124,8 @@ ns_per_run() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "# netmon datapath cost on $(uname -r), $(nproc) cpus; ${seconds}s floods, $rounds rounds"
+echo "# netmon datapath cost on $(uname -r), $(nproc) cpus, load $(cut -d' ' -f1 /proc/loadavg);"
+echo "# ${seconds}s floods on cpu $cpu (SCHED_FIFO: $realtime), $rounds rounds"
 echo "# 60-byte frames (64 on the wire), veth between two namespaces"
 echo
 
@@ -138,16 +143,22 @@ for mode in $modes; do
 	for pair in $(seq "$rounds"); do
 		product=1
 		for order in first last; do
-			if [ "$mode" = xdp ]; then
+			if [ "$method" = apart ] || [ "$mode" = xdp ]; then
 				# One flood, taking turns between the links; the second
 				# run of a pair swaps which link has which program.
+				local_empty=$([ "$mode" = xdp ] && echo xdp || echo "$mode-first")
 				if [ $order = first ]; then
-					report=$(with_programs $ip_b,$ip_d --ours xdp "$if_b" --empty xdp "$if_d" --stats)
+					report=$(with_programs $ip_b,$ip_d --ours "$mode" "$if_b" --empty "$local_empty" "$if_d" --stats)
 				else
-					report=$(with_programs $ip_b,$ip_d --ours xdp "$if_d" --empty xdp "$if_b" --stats)
+					report=$(with_programs $ip_b,$ip_d --ours "$mode" "$if_d" --empty "$local_empty" "$if_b" --stats)
 				fi
-				ours=$(ns_per_run netmon_xdp <<<"$report")
-				empty=$(ns_per_run empty_xdp <<<"$report")
+				if [ "$mode" = xdp ]; then
+					ours=$(ns_per_run netmon_xdp <<<"$report")
+					empty=$(ns_per_run empty_xdp <<<"$report")
+				else
+					ours=$(ns_per_run netmon_ingress <<<"$report")
+					empty=$(ns_per_run empty_tc <<<"$report")
+				fi
 				order=$([ $order = first ] && echo ours-on-b || echo ours-on-d)
 			else
 				report=$(with_programs $ip_b --ours "$mode" "$if_b" --empty "$mode-$order" "$if_b" --stats)

@@ -14,7 +14,8 @@
 
 namespace netmon::testing {
 
-AgentProcess::AgentProcess(const std::vector<std::string>& args, const std::string& netns) {
+AgentProcess::AgentProcess(const std::vector<std::string>& args, const std::string& netns,
+                           const std::vector<std::string>& wrapper) {
   char stderr_template[] = "/tmp/netmon-agent-stderr-XXXXXX";
   int stderr_fd = mkstemp(stderr_template);
   if (stderr_fd < 0) throw std::runtime_error("mkstemp failed");
@@ -24,6 +25,7 @@ AgentProcess::AgentProcess(const std::vector<std::string>& args, const std::stri
 
   std::vector<std::string> argv;
   if (!netns.empty()) argv = {"ip", "netns", "exec", netns};
+  argv.insert(argv.end(), wrapper.begin(), wrapper.end());
   argv.push_back(NETMON_AGENT_PATH);
   argv.insert(argv.end(), args.begin(), args.end());
 

@@ -15,8 +15,10 @@ namespace netmon::testing {
 
 class AgentProcess {
  public:
-  // `netns` empty: the test's own namespace.
-  AgentProcess(const std::vector<std::string>& args, const std::string& netns = "");
+  // `netns` empty: the test's own namespace. `wrapper` runs the agent through
+  // another command (e.g. setpriv to drop privileges).
+  AgentProcess(const std::vector<std::string>& args, const std::string& netns = "",
+               const std::vector<std::string>& wrapper = {});
   ~AgentProcess();  // SIGKILLs and reaps if still running
   AgentProcess(const AgentProcess&) = delete;
   AgentProcess& operator=(const AgentProcess&) = delete;

@@ -116,6 +116,27 @@ TEST(Agent, UnknownInterfaceIsOneLineErrorAndNothingOnStdout) {
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 2) << err;  // selection + error
 }
 
+// Drops every privilege: uid/gid nobody, no capabilities at all.
+const std::vector<std::string> kUnprivileged = {"setpriv",        "--reuid=65534", "--regid=65534",
+                                                "--clear-groups", "--inh-caps=-all",
+                                                "--bounding-set=-all"};
+
+TEST(Agent, NetdevNeedsNoPrivileges) {
+  AgentProcess agent({"--netdev", "--count", "1", "lo"}, "", kUnprivileged);
+  auto s = agent.read_snapshot(10s);
+  ASSERT_TRUE(s) << agent.stderr_text();
+  EXPECT_TRUE((*s)["interfaces"].contains("lo"));
+  EXPECT_EQ(agent.wait(5s), 0);
+}
+
+TEST(Agent, BpfWithoutPrivilegesSaysWhichCapabilityIsMissing) {
+  AgentProcess agent({"--bpf", "--count", "1", "lo"}, "", kUnprivileged);
+  EXPECT_FALSE(agent.read_line(10s).has_value());
+  EXPECT_EQ(agent.wait(5s), 1);
+  std::string err = agent.stderr_text();
+  EXPECT_NE(err.find("need CAP_BPF and CAP_NET_ADMIN"), std::string::npos) << err;
+}
+
 TEST(Agent, UsageErrorExitsTwo) {
   AgentProcess agent({"--interval", "soon"});
   EXPECT_FALSE(agent.read_line(5s).has_value());

@@ -99,7 +99,8 @@ BpfSource::BpfSource(AttachMode mode, uint32_t array_entries) : mode_(mode) {
   if (!skeleton_) throw Error(errno_message("failed to open the bpf object", errno));
   array_entries_ = array_entries ? array_entries : default_array_entries(ncpus_);
   bpf_map__set_max_entries(skeleton_->maps.counters, array_entries_);
-  bpf_program__set_autoload(skeleton_->progs.netmon_xdp, mode == AttachMode::kXdp);
+  // XDP programs are loaded per link (load_xdp_program), tc ones shared.
+  bpf_program__set_autoload(skeleton_->progs.netmon_xdp, false);
   bpf_program__set_autoload(skeleton_->progs.netmon_ingress, mode != AttachMode::kXdp);
   if (int err = netmon_skel::netmon__load(skeleton_.get()))
     throw Error(errno_message("failed to load the bpf programs", -err) +
@@ -131,20 +132,38 @@ void BpfSource::zero_counters(int ifindex) {
   }
 }
 
+BpfSource::SkeletonPtr BpfSource::load_xdp_program(const Link& link) {
+  SkeletonPtr copy(netmon_skel::netmon__open());
+  if (!copy) throw Error(errno_message("failed to open the bpf object", errno));
+  copy->rodata->xdp_ifindex = static_cast<uint32_t>(link.ifindex);
+  // The copy counts into the shared maps: same slots, one read for all.
+  for (auto [mine, shared] : {std::pair{copy->maps.counters, skeleton_->maps.counters},
+                              std::pair{copy->maps.overflow_counters, skeleton_->maps.overflow_counters},
+                              std::pair{copy->maps.health, skeleton_->maps.health}})
+    if (int err = bpf_map__reuse_fd(mine, bpf_map__fd(shared)))
+      throw Error(errno_message("failed to share the maps with the xdp program", -err));
+  bpf_program__set_autoload(copy->progs.netmon_ingress, false);
+  bpf_program__set_autoload(copy->progs.netmon_egress, false);
+  if (int err = netmon_skel::netmon__load(copy.get()))
+    throw Error(errno_message("failed to load the xdp program for '" + link.name + "'", -err));
+  return copy;
+}
+
 void BpfSource::watch(const Link& link) {
   if (link.ifindex <= 0)
     throw Error("failed to attach to '" + link.name + "': " + std::strerror(ENODEV));
   watched_.erase(link.ifindex);
   zero_counters(link.ifindex);
 
-  Watched w{link, nullptr, nullptr, nullptr};
+  Watched w{link, nullptr, nullptr, nullptr, nullptr};
   const bool clsact_needed = !tcx_ || mode_ == AttachMode::kTc;
   if (clsact_needed) w.clsact = ensure_clsact(link);
   const int ingress_fd = bpf_program__fd(skeleton_->progs.netmon_ingress);
   const int egress_fd = bpf_program__fd(skeleton_->progs.netmon_egress);
   switch (mode_) {
     case AttachMode::kXdp:
-      w.rx = attach_xdp(bpf_program__fd(skeleton_->progs.netmon_xdp), link);
+      w.xdp_program = load_xdp_program(link);
+      w.rx = attach_xdp(bpf_program__fd(w.xdp_program->progs.netmon_xdp), link);
       break;
     case AttachMode::kTcx:
       w.rx = attach_tcx(ingress_fd, link, Hook::kTcxIngress);

@@ -74,13 +74,18 @@ class BpfSource : public Source {
   struct SkeletonDeleter {
     void operator()(netmon_skel::netmon* skeleton) const;
   };
+  using SkeletonPtr = std::unique_ptr<netmon_skel::netmon, SkeletonDeleter>;
+  // Members go in reverse order: tx and rx detach first, the clsact qdisc
+  // goes once the filters on it are gone, the program copy last.
   struct Watched {
     Link link;
-    std::unique_ptr<Attachment> clsact;  // first member: removed after the filters on it
+    SkeletonPtr xdp_program;  // kXdp: netmon_xdp loaded for this link alone
+    std::unique_ptr<Attachment> clsact;
     std::unique_ptr<Attachment> rx;
     std::unique_ptr<Attachment> tx;
   };
 
+  SkeletonPtr load_xdp_program(const Link& link);
   void zero_counters(int ifindex);
   void read_array(const std::vector<int>& ifindexes, CounterMap& out);
   Counters read_one(int map_fd, int ifindex, bool* found);
@@ -89,7 +94,7 @@ class BpfSource : public Source {
   bool tcx_ = false;
   uint32_t array_entries_ = 0;
   size_t ncpus_ = 0;
-  std::unique_ptr<netmon_skel::netmon, SkeletonDeleter> skeleton_;
+  SkeletonPtr skeleton_;
   std::map<int, Watched> watched_;  // after skeleton_: detached before unload
   bool batch_lookup_ = true;        // false once the kernel refused it
   std::vector<uint32_t> batch_keys_;

@@ -359,6 +359,10 @@ MetricsServer::MetricsServer(const ListenAddress& address, BuildInfo build)
   http.set_read_timeout(2);
   http.set_write_timeout(2);
   http.set_keep_alive_timeout(2);
+  // One request per connection: this httplib (0.11) only notices stop() in an
+  // idle keep-alive wait once the keep-alive timeout expires, which would
+  // hold up the agent's exit; a scraper reconnecting once a second is cheap.
+  http.set_keep_alive_max_count(1);
 
   http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_text(), kExpositionType);

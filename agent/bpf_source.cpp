@@ -99,15 +99,13 @@ BpfSource::BpfSource(AttachMode mode, uint32_t array_entries) : mode_(mode) {
   if (!skeleton_) throw Error(errno_message("failed to open the bpf object", errno));
   array_entries_ = array_entries ? array_entries : default_array_entries(ncpus_);
   bpf_map__set_max_entries(skeleton_->maps.counters, array_entries_);
-  // XDP programs are loaded per link (load_xdp_program), tc ones shared.
-  bpf_program__set_autoload(skeleton_->progs.netmon_xdp, false);
+  bpf_program__set_autoload(skeleton_->progs.netmon_xdp, mode == AttachMode::kXdp);
   bpf_program__set_autoload(skeleton_->progs.netmon_ingress, mode != AttachMode::kXdp);
   if (int err = netmon_skel::netmon__load(skeleton_.get()))
     throw Error(errno_message("failed to load the bpf programs", -err) +
                 (err == -EPERM ? " (need CAP_BPF and CAP_NET_ADMIN)" : ""));
 
-  tcx_ = mode != AttachMode::kTc &&
-         kernel_has_tcx(bpf_program__fd(skeleton_->progs.netmon_egress));
+  tcx_ = mode != AttachMode::kTc && kernel_has_tcx(bpf_program__fd(skeleton_->progs.netmon_egress));
   if (mode == AttachMode::kTcx && !tcx_)
     throw Error("failed to set up tcx: this kernel has no tcx (Linux 6.6+); use --attach tc");
   if (mode == AttachMode::kAuto) mode_ = tcx_ ? AttachMode::kTcx : AttachMode::kTc;
@@ -117,53 +115,36 @@ BpfSource::BpfSource(AttachMode mode, uint32_t array_entries) : mode_(mode) {
 
 BpfSource::~BpfSource() = default;
 
-void BpfSource::zero_counters(int ifindex) {
-  const uint32_t key = static_cast<uint32_t>(ifindex);
+void BpfSource::zero_counters(const Link& link) {
+  const uint32_t key = static_cast<uint32_t>(link.ifindex);
+  int err = 0;
   if (key < array_entries_) {
     std::vector<netmon_counters> zeros(ncpus_);
     if (bpf_map_update_elem(bpf_map__fd(skeleton_->maps.counters), &key, zeros.data(), BPF_ANY))
-      throw Error(errno_message("failed to reset the counters of ifindex " +
-                                    std::to_string(ifindex),
-                                errno));
+      err = errno;
   } else if (bpf_map_delete_elem(bpf_map__fd(skeleton_->maps.overflow_counters), &key) &&
              errno != ENOENT) {
-    throw Error(errno_message(
-        "failed to reset the counters of ifindex " + std::to_string(ifindex), errno));
+    err = errno;
   }
-}
-
-BpfSource::SkeletonPtr BpfSource::load_xdp_program(const Link& link) {
-  SkeletonPtr copy(netmon_skel::netmon__open());
-  if (!copy) throw Error(errno_message("failed to open the bpf object", errno));
-  copy->rodata->xdp_ifindex = static_cast<uint32_t>(link.ifindex);
-  // The copy counts into the shared maps: same slots, one read for all.
-  for (auto [mine, shared] : {std::pair{copy->maps.counters, skeleton_->maps.counters},
-                              std::pair{copy->maps.overflow_counters, skeleton_->maps.overflow_counters},
-                              std::pair{copy->maps.health, skeleton_->maps.health}})
-    if (int err = bpf_map__reuse_fd(mine, bpf_map__fd(shared)))
-      throw Error(errno_message("failed to share the maps with the xdp program", -err));
-  bpf_program__set_autoload(copy->progs.netmon_ingress, false);
-  bpf_program__set_autoload(copy->progs.netmon_egress, false);
-  if (int err = netmon_skel::netmon__load(copy.get()))
-    throw Error(errno_message("failed to load the xdp program for '" + link.name + "'", -err));
-  return copy;
+  if (err)
+    throw Error(
+        errno_message("failed to attach to '" + link.name + "': cannot reset its counters", err));
 }
 
 void BpfSource::watch(const Link& link) {
   if (link.ifindex <= 0)
     throw Error("failed to attach to '" + link.name + "': " + std::strerror(ENODEV));
   watched_.erase(link.ifindex);
-  zero_counters(link.ifindex);
+  zero_counters(link);
 
-  Watched w{link, nullptr, nullptr, nullptr, nullptr};
+  Watched w{link, nullptr, nullptr, nullptr};
   const bool clsact_needed = !tcx_ || mode_ == AttachMode::kTc;
   if (clsact_needed) w.clsact = ensure_clsact(link);
   const int ingress_fd = bpf_program__fd(skeleton_->progs.netmon_ingress);
   const int egress_fd = bpf_program__fd(skeleton_->progs.netmon_egress);
   switch (mode_) {
     case AttachMode::kXdp:
-      w.xdp_program = load_xdp_program(link);
-      w.rx = attach_xdp(bpf_program__fd(w.xdp_program->progs.netmon_xdp), link);
+      w.rx = attach_xdp(bpf_program__fd(skeleton_->progs.netmon_xdp), link);
       break;
     case AttachMode::kTcx:
       w.rx = attach_tcx(ingress_fd, link, Hook::kTcxIngress);
@@ -190,8 +171,8 @@ Counters BpfSource::read_one(int map_fd, int ifindex, bool* found) {
   const uint32_t key = static_cast<uint32_t>(ifindex);
   *found = bpf_map_lookup_elem(map_fd, &key, per_cpu.data()) == 0;
   if (!*found && errno != ENOENT)
-    throw Error(errno_message("failed to read the counters of ifindex " + std::to_string(ifindex),
-                              errno));
+    throw Error(
+        errno_message("failed to read the counters of ifindex " + std::to_string(ifindex), errno));
   return *found ? sum_per_cpu(per_cpu.data(), ncpus_) : Counters{};
 }
 
@@ -204,8 +185,8 @@ void BpfSource::read_array(const std::vector<int>& ifindexes, CounterMap& out) {
     uint32_t count = slots;
     uint32_t next = 0;
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
-    int err = bpf_map_lookup_batch(map_fd, nullptr, &next, batch_keys_.data(),
-                                   batch_values_.data(), &count, &opts);
+    int err = bpf_map_lookup_batch(map_fd, nullptr, &next, batch_keys_.data(), batch_values_.data(),
+                                   &count, &opts);
     // ENOENT: the batch reached the array's end, which is fine.
     if ((err == 0 || errno == ENOENT) && count == slots) {
       for (int ifindex : ifindexes)
@@ -243,14 +224,21 @@ CounterMap BpfSource::read(const std::vector<Link>& links) {
     bool found = false;
     out[ifindex] = read_one(hash_fd, ifindex, &found);
   }
+  // Counts that are short must never pass silently.
+  if (uint64_t lost = lost_packets(); lost > lost_reported_) {
+    spdlog::warn(
+        "{} packets were not counted: interfaces beyond the {}-slot array filled the overflow "
+        "map; restart the agent to size the array for today's interfaces",
+        lost - lost_reported_, array_entries_);
+    lost_reported_ = lost;
+  }
   return out;
 }
 
 uint64_t BpfSource::lost_packets() const {
   std::vector<uint64_t> per_cpu(ncpus_);
   const uint32_t key = NETMON_HEALTH_OVERFLOW_FULL;
-  if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.health), &key, per_cpu.data()) != 0)
-    return 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.health), &key, per_cpu.data()) != 0) return 0;
   return sum_per_cpu(per_cpu.data(), ncpus_);
 }
 

@@ -76,17 +76,15 @@ class BpfSource : public Source {
   };
   using SkeletonPtr = std::unique_ptr<netmon_skel::netmon, SkeletonDeleter>;
   // Members go in reverse order: tx and rx detach first, the clsact qdisc
-  // goes once the filters on it are gone, the program copy last.
+  // goes once the filters on it are gone.
   struct Watched {
     Link link;
-    SkeletonPtr xdp_program;  // kXdp: netmon_xdp loaded for this link alone
     std::unique_ptr<Attachment> clsact;
     std::unique_ptr<Attachment> rx;
     std::unique_ptr<Attachment> tx;
   };
 
-  SkeletonPtr load_xdp_program(const Link& link);
-  void zero_counters(int ifindex);
+  void zero_counters(const Link& link);
   void read_array(const std::vector<int>& ifindexes, CounterMap& out);
   Counters read_one(int map_fd, int ifindex, bool* found);
 
@@ -97,6 +95,7 @@ class BpfSource : public Source {
   SkeletonPtr skeleton_;
   std::map<int, Watched> watched_;  // after skeleton_: detached before unload
   bool batch_lookup_ = true;        // false once the kernel refused it
+  uint64_t lost_reported_ = 0;      // lost_packets() already warned about
   std::vector<uint32_t> batch_keys_;
   std::vector<netmon_counters> batch_values_;
 };

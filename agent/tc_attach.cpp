@@ -36,8 +36,8 @@ bool is_gone(int err) { return err == ENODEV || err == ENOENT || err == ENOLINK;
 
 [[noreturn]] void throw_attach_error(const Link& link, Hook hook, int err,
                                      const std::string& why = "") {
-  std::string message = "failed to attach to '" + link.name + "' (" + hook_name(hook) +
-                        "): " + std::strerror(err);
+  std::string message =
+      "failed to attach to '" + link.name + "' (" + hook_name(hook) + "): " + std::strerror(err);
   if (!why.empty())
     message += " (" + why + ")";
   else if (err == EPERM || err == EACCES)
@@ -225,8 +225,8 @@ bool kernel_has_tcx(int sched_cls_prog_fd) {
 
 std::unique_ptr<Attachment> attach_tcx(int prog_fd, const Link& link, Hook hook) {
   LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = kBpfFBefore);  // no relative: first
-  Fd fd(bpf_link_create(prog_fd, link.ifindex,
-                        is_ingress(hook) ? kBpfTcxIngress : kBpfTcxEgress, &opts));
+  Fd fd(bpf_link_create(prog_fd, link.ifindex, is_ingress(hook) ? kBpfTcxIngress : kBpfTcxEgress,
+                        &opts));
   if (!fd) throw_attach_error(link, hook, errno);
   return std::make_unique<LinkAttachment>(std::move(fd), link, hook);
 }
@@ -257,9 +257,9 @@ std::unique_ptr<Attachment> attach_tc(int prog_fd, const Link& link, Hook hook) 
   opts.prog_fd = prog_fd;
   err = bpf_tc_attach(&tc, &opts);
   if (err == -EINVAL)
-    throw_attach_error(link, hook, EINVAL,
-                       "priority " + std::to_string(kTcPriority) +
-                           " holds another kind of filter or protocol");
+    throw_attach_error(
+        link, hook, EINVAL,
+        "priority " + std::to_string(kTcPriority) + " holds another kind of filter or protocol");
   if (err != 0) throw_attach_error(link, hook, -err);
   return std::make_unique<TcFilter>(link, hook, opts.prog_id);
 }
@@ -273,6 +273,9 @@ std::unique_ptr<Attachment> ensure_clsact(const Link& link) {
     std::string message = "failed to attach to '" + link.name +
                           "' (tc): cannot create the clsact qdisc: " + std::strerror(-err);
     if (err == -EPERM || err == -EACCES) message += " (need CAP_NET_ADMIN)";
+    // The kernel reports an unknown qdisc kind as ENOENT: clsact lives in
+    // sch_ingress, a module where the kernel cannot load it on demand.
+    if (err == -ENOENT) message += " (is the sch_ingress module loaded? try: modprobe sch_ingress)";
     throw Error(message);
   }
   return std::make_unique<ClsactQdisc>(link);
@@ -316,8 +319,8 @@ int tcx_program_count(int ifindex, bool ingress) {
   uint32_t prog_ids[64];
   uint32_t count = 64;
   uint32_t attach_flags = 0;
-  if (bpf_prog_query(ifindex, ingress ? kBpfTcxIngress : kBpfTcxEgress, 0, &attach_flags,
-                     prog_ids, &count) != 0)
+  if (bpf_prog_query(ifindex, ingress ? kBpfTcxIngress : kBpfTcxEgress, 0, &attach_flags, prog_ids,
+                     &count) != 0)
     return -errno;
   return static_cast<int>(count);
 }

@@ -2,26 +2,37 @@
 # What netmon's datapath costs, measured side by side in one run (a
 # benchmark, not a test: it prints figures and ratios, never fails on them).
 #
-#  1. Per-packet program cost: run_time_ns / run_cnt (BPF run-time stats) of
-#     netmon's rx program against an empty program on the same hook of the
-#     same veth, over one 64-byte UDP flood. tcx and legacy tc: both attached
-#     at once, each round swapping which runs first. XDP: one program per
-#     interface, so rounds alternate between the two. Bar: <= 1.15x.
+#  1. Per-packet program cost: run_time_ns / run_cnt (BPF run-time stats,
+#     on while the helper holds a BPF_ENABLE_STATS fd, which is what
+#     kernel.bpf_stats_enabled=1 turns on too) of netmon's rx program against
+#     an empty program, over one 64-byte UDP flood. Bar: <= 1.15x.
+#     tcx, tc: both programs on the same hook of the same veth see the same
+#     packets; whichever runs first pays a few ns more, so each pair of
+#     floods runs both orders and takes the geometric mean of the two ratios.
+#     xdp (and tcx/tc with NETMON_BENCH_METHOD=apart): one program per
+#     interface, so two veth pairs share one flood packet by packet, each
+#     with one program alone on its hook; the pair's second flood swaps them.
 #  2. Datapath throughput: packets/s of the same flood with netmon attached
-#     (auto mode, rx and tx, on both ends) against nothing attached,
-#     alternating A/B; medians. Bar: >= 97%.
+#     (auto mode, rx and tx, on both ends) against nothing attached, and
+#     against empty tcx programs on the same hooks (the hook's own cost),
+#     alternating; medians. Bar: netmon/none >= 97%.
 #  3. Counter read cost: batch vs per-key map lookups (sets BpfSource's
 #     choice between them).
 #
 # usage: sudo bench/bpf-cost.sh [BUILD_DIR]     (default: build)
-# env:   NETMON_BENCH_SECONDS (per flood, default 2), NETMON_BENCH_ROUNDS
-#        (pairs of floods per mode and A/B rounds, default 3, at least 3), NETMON_BENCH_CPU (pin the flood, default 1),
-#        NETMON_BENCH_MODES (per-packet cost modes, default "tcx tc xdp"),
-#        NETMON_BENCH_THROUGHPUT (0 skips the throughput and read sections),
-#        NETMON_BENCH_RT (default 1: flood as SCHED_FIFO, see netmon_udp_flood)
+# env:   NETMON_BENCH_SECONDS   per flood (default 2)
+#        NETMON_BENCH_ROUNDS    pairs of floods per mode and A/B rounds
+#                               (default 3, at least 3)
+#        NETMON_BENCH_CPU       the cpu the flood is pinned to (default 1)
+#        NETMON_BENCH_MODES     per-packet cost modes (default "tcx tc xdp")
+#        NETMON_BENCH_METHOD    together (default) or apart, for tcx and tc
+#        NETMON_BENCH_THROUGHPUT  0 skips the throughput and read sections
+#        NETMON_BENCH_RT        1 (default): flood as SCHED_FIFO, so other
+#                               load preempts the measured path less
 #
-# Figures depend on the machine (CPU, mitigations, other load); only the
-# ratios, taken minutes apart on the same machine, mean anything.
+# Figures depend on the machine (CPU, virtualisation, other load): the ns
+# of an empty program are mostly the two clock reads around it, and grow
+# with load, so read ratios from one run, and rerun on a quiet machine.
 set -euo pipefail
 
 build=${1:-build}
@@ -129,28 +140,23 @@ echo "# ${seconds}s floods on cpu $cpu (SCHED_FIFO: $realtime), $rounds rounds"
 echo "# 60-byte frames (64 on the wire), veth between two namespaces"
 echo
 
-echo "## per-packet cost of the rx program (ns per run)"
-echo "# tcx/tc: both programs on the same hook see the same packets; whichever"
-echo "# runs first pays a few ns more (a cold clock read), so each pair of"
-echo "# floods runs both orders and its ratio is the geometric mean of the two."
-echo "# xdp: one program per interface, so two veth pairs share one flood,"
-echo "# packet by packet; the pair's second run swaps the programs' links."
+echo "## per-packet cost of the rx program (ns per run; methods: see the header)"
+echo "# tcx/tc method: $method"
 printf '%-5s %-5s %-12s %9s %9s %7s %7s\n' mode pair order ours_ns empty_ns ratio pair
 summary=()
 ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 for mode in $modes; do
+	case $mode in tcx | tc | xdp) ;; *) echo "bpf-cost.sh: unknown mode $mode" >&2; exit 2 ;; esac
 	pairs=()
 	for pair in $(seq "$rounds"); do
 		product=1
 		for order in first last; do
 			if [ "$method" = apart ] || [ "$mode" = xdp ]; then
-				# One flood, taking turns between the links; the second
-				# run of a pair swaps which link has which program.
-				local_empty=$([ "$mode" = xdp ] && echo xdp || echo "$mode-first")
+				alone_empty=$([ "$mode" = xdp ] && echo xdp || echo "$mode-first")
 				if [ $order = first ]; then
-					report=$(with_programs $ip_b,$ip_d --ours "$mode" "$if_b" --empty "$local_empty" "$if_d" --stats)
+					report=$(with_programs $ip_b,$ip_d --ours "$mode" "$if_b" --empty "$alone_empty" "$if_d" --stats)
 				else
-					report=$(with_programs $ip_b,$ip_d --ours "$mode" "$if_d" --empty "$local_empty" "$if_b" --stats)
+					report=$(with_programs $ip_b,$ip_d --ours "$mode" "$if_d" --empty "$alone_empty" "$if_b" --stats)
 				fi
 				if [ "$mode" = xdp ]; then
 					ours=$(ns_per_run netmon_xdp <<<"$report")
@@ -178,19 +184,24 @@ done
 echo
 
 if [ "$throughput" -ne 0 ]; then
-	echo "## datapath throughput (pps; netmon auto mode, rx+tx on both ends, vs nothing)"
-	printf '%-6s %12s %12s %8s\n' round none netmon ratio
-	bare_all=() ours_all=()
+	echo "## datapath throughput (pps; rx+tx hooks in use on both ends)"
+	echo "# none: nothing attached; empty: empty tcx programs on the same hooks"
+	echo "# (what any tcx program costs); netmon: auto mode, as the agent attaches"
+	printf '%-6s %10s %10s %10s %13s %14s\n' round none empty netmon netmon/none netmon/empty
+	bare_all=() empty_all=() ours_all=()
 	for round in $(seq "$rounds"); do
 		bare=$(flood_pps $ip_b)
+		helper_a_args="--empty tcx-egress $if_a"
+		empty=$(with_programs $ip_b --empty tcx-first "$if_b" | sed -n 's/^pps=//p')
 		helper_a_args="--ours auto $if_a"
 		ours=$(with_programs $ip_b --ours auto "$if_b" | sed -n 's/^pps=//p')
 		helper_a_args=
-		bare_all+=("$bare") ours_all+=("$ours")
-		printf '%-6s %12s %12s %8s\n' "$round" "$bare" "$ours" \
-			"$(ratio_of "$ours" "$bare")"
+		bare_all+=("$bare") empty_all+=("$empty") ours_all+=("$ours")
+		printf '%-6s %10s %10s %10s %13s %14s\n' "$round" "$bare" "$empty" "$ours" \
+			"$(ratio_of "$ours" "$bare")" "$(ratio_of "$ours" "$empty")"
 	done
 	bare_median=$(printf '%s\n' "${bare_all[@]}" | median)
+	empty_median=$(printf '%s\n' "${empty_all[@]}" | median)
 	ours_median=$(printf '%s\n' "${ours_all[@]}" | median)
 	echo
 
@@ -204,7 +215,9 @@ for line in "${summary[@]}"; do
 	set -- $line
 	printf 'per-packet %-4s ours/empty = %sx   (bar <= 1.15x)\n' "$1" "$2"
 done
-[ "$throughput" -eq 0 ] ||
-	printf 'throughput netmon/none = %s   (%s vs %s pps; bar >= 0.97)\n' \
-		"$(ratio_of "$ours_median" "$bare_median")" \
-		"$ours_median" "$bare_median"
+if [ "$throughput" -ne 0 ]; then
+	printf 'throughput netmon/none  = %s   (%s vs %s pps; bar >= 0.97)\n' \
+		"$(ratio_of "$ours_median" "$bare_median")" "$ours_median" "$bare_median"
+	printf 'throughput netmon/empty = %s   (%s vs %s pps)\n' \
+		"$(ratio_of "$ours_median" "$empty_median")" "$ours_median" "$empty_median"
+fi

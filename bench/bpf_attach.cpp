@@ -5,7 +5,8 @@
 // each rx-hook program's run statistics and detaches.
 //
 // usage: netmon_bench_attach [--ours auto|tcx|tc|xdp IFNAME]...
-//            [--empty tcx-first|tcx-last|tc-first|tc-last|xdp IFNAME]... [--stats]
+//            [--empty tcx-first|tcx-last|tcx-egress|tc-first|tc-last|xdp IFNAME]...
+//            [--stats]
 // prints per program: IFNAME NAME run_cnt=N run_time_ns=N
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -29,6 +30,7 @@ namespace netmon {
 namespace {
 
 constexpr auto kBpfTcxIngress = static_cast<bpf_attach_type>(46);
+constexpr auto kBpfTcxEgress = static_cast<bpf_attach_type>(47);
 constexpr uint32_t kBpfFBefore = 1u << 3;
 constexpr uint32_t kEmptyTcHandle = 0x4e4e;
 
@@ -42,9 +44,10 @@ class EmptyAttachment {
   EmptyAttachment(const netmon_empty& skeleton, const std::string& where, const Link& link)
       : link_(link), where_(where) {
     const int tc_fd = bpf_program__fd(skeleton.progs.empty_tc);
-    if (where == "tcx-first" || where == "tcx-last") {
-      LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = where == "tcx-first" ? kBpfFBefore : 0);
-      link_fd_ = Fd(bpf_link_create(tc_fd, link.ifindex, kBpfTcxIngress, &opts));
+    if (where == "tcx-first" || where == "tcx-last" || where == "tcx-egress") {
+      LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = where == "tcx-last" ? 0 : kBpfFBefore);
+      link_fd_ = Fd(bpf_link_create(tc_fd, link.ifindex,
+                                    where == "tcx-egress" ? kBpfTcxEgress : kBpfTcxIngress, &opts));
     } else if (where == "xdp") {
       link_fd_ = Fd(bpf_link_create(bpf_program__fd(skeleton.progs.empty_xdp), link.ifindex,
                                     BPF_XDP, nullptr));
@@ -72,7 +75,8 @@ class EmptyAttachment {
       throw Error("unknown --empty position '" + where + "'");
     }
     if (!link_fd_ && !tc_attached_)
-      throw Error(errno_message("failed to attach the empty program to '" + link.name + "'", errno));
+      throw Error(
+          errno_message("failed to attach the empty program to '" + link.name + "'", errno));
   }
   ~EmptyAttachment() {
     if (link_fd_) bpf_link_detach(link_fd_.get());
@@ -160,8 +164,9 @@ int run(int argc, char** argv) {
     } else if (arg == "--stats") {
       stats = true;
     } else {
-      throw Error("usage: netmon_bench_attach [--ours MODE IFNAME]... [--empty WHERE IFNAME]... "
-                  "[--stats]");
+      throw Error(
+          "usage: netmon_bench_attach [--ours MODE IFNAME]... [--empty WHERE IFNAME]... "
+          "[--stats]");
     }
   }
 

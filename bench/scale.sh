@@ -27,7 +27,8 @@
 # env:   NETMON_BENCH_PAIRS (veth pairs, default 500), NETMON_BENCH_STEADY_SECONDS
 #        (default 60), NETMON_BENCH_SNAPSHOTS (K per round, default 50),
 #        NETMON_BENCH_ROUNDS (default 3), NETMON_BENCH_HOTPLUG (trials, default 5),
-#        NETMON_BENCH_NODE_EXPORTER (0 skips the comparison)
+#        NETMON_BENCH_NODE_EXPORTER (0 skips the comparison), NETMON_BENCH_AGENT
+#        (another netmon-agent binary to measure, e.g. a candidate fix's build)
 #
 # Figures depend on the machine (CPU, other load: the load average is printed
 # beside each); only ratios taken in the same run mean anything.
@@ -47,8 +48,12 @@ cost_interval_ms=20
 [ "$(id -u)" -eq 0 ] || bench_die "needs root (namespaces, BPF)"
 [ "$k" -ge 2 ] || k=2
 
-cmake --build "$build" --target netmon-agent -j2 >/dev/null
-agent=$(cd "$build" && pwd)/agent/netmon-agent
+if [ -n "${NETMON_BENCH_AGENT:-}" ]; then
+	agent=$(realpath "$NETMON_BENCH_AGENT")
+else
+	cmake --build "$build" --target netmon-agent -j2 >/dev/null
+	agent=$(cd "$build" && pwd)/agent/netmon-agent
+fi
 [ -x "$agent" ] || bench_die "no agent at $agent"
 if [ "$with_node_exporter" -ne 0 ] && ! command -v prometheus-node-exporter >/dev/null; then
 	bench_apt_install prometheus-node-exporter ||
@@ -130,17 +135,18 @@ cost_rounds() {
 echo "## 3. snapshot cost (CPU ms, user+sys; agent at --interval ${cost_interval_ms}ms, $k-snapshot windows)"
 printf '%-7s %-5s %10s %10s %10s %9s %9s %6s\n' source round agent_ms ip_proc_ms ip_dump_ms \
 	vs_proc vs_dump load
-declare -A cost_agent cost_ip_proc cost_ip_dump cost_load startup_of stop_of
+declare -A cost_agent cost_ip_proc cost_ip_dump cost_vs_proc cost_vs_dump cost_load startup_of stop_of
 for source in bpf netdev; do
 	start_agent "cost-$source" "--$source" all --interval "${cost_interval_ms}ms" -s
 	startup_of[cost-$source]=$startup_ms
 	# A few snapshots first: caches and allocations settle.
 	sleep 0.5
-	a_all=() p_all=() d_all=() l_all=()
+	a_all=() p_all=() d_all=() l_all=() vp_all=() vd_all=()
 	r=0
 	while read -r a p d l n; do
 		r=$((r + 1))
 		a_all+=("$a") p_all+=("$p") d_all+=("$d") l_all+=("$l")
+		vp_all+=("$(bench_ratio "$a" "$p")") vd_all+=("$(bench_ratio "$a" "$d")")
 		printf '%-7s %-5s %10s %10s %10s %9s %9s %6s\n' "$source" "$r" "$(fmt_ms "$a")" \
 			"$(fmt_ms "$p")" "$(fmt_ms "$d")" "$(bench_ratio "$a" "$p")" \
 			"$(bench_ratio "$a" "$d")" "$l"
@@ -149,6 +155,9 @@ for source in bpf netdev; do
 	cost_ip_proc[$source]=$(printf '%s\n' "${p_all[@]}" | bench_median)
 	cost_ip_dump[$source]=$(printf '%s\n' "${d_all[@]}" | bench_median)
 	cost_load[$source]=$(printf '%s\n' "${l_all[@]}" | bench_median)
+	# Ratios per round (agent and ip minutes apart at most), then the median.
+	cost_vs_proc[$source]=$(printf '%s\n' "${vp_all[@]}" | bench_median)
+	cost_vs_dump[$source]=$(printf '%s\n' "${vd_all[@]}" | bench_median)
 	stop_agent
 	stop_of[cost-$source]=$stop_ms
 	rm -f "$work/cost-$source.out"
@@ -216,26 +225,39 @@ fi
 echo
 
 echo "## 5. hotplug: veth pair created -> both ends in a snapshot (agent --bpf all --interval 1s)"
-printf '%-6s %12s %6s\n' trial latency_ms load
-hot_all=()
+echo "# in_snapshot: \`ip link add\` returned (both ends exist, their RTM_NEWLINK queued to the"
+echo "# agent) -> ts_ms (counters read) of the first snapshot holding both; missed: snapshots"
+echo "# read after that without them; on_stdout: -> that line seen here"
+printf '%-6s %15s %7s %13s %6s\n' trial in_snapshot_ms missed on_stdout_ms load
+hot_all=() seen_all=()
 for ((t = 1; t <= hotplug_trials; t++)); do
 	sleep "0.$((RANDOM % 1000))" # a random phase of the interval
 	name=h${tag}x$t
 	offset=$(stat -c %s "$steady_out")
-	t0=$(ns_now)
 	ip -n "$ns" link add "${name}a" type veth peer name "${name}b"
-	# Both names in what was written since (no grep -q: with pipefail, its
-	# early exit would fail the pipeline).
-	until [ "$(tail -c +$((offset + 1)) "$steady_out" |
-		grep -oF -e "\"${name}a\"" -e "\"${name}b\"" | sort -u | wc -l)" -eq 2 ]; do
+	t0=$(ns_now)
+	found=
+	until [ -n "$found" ]; do
 		[ "$(ms_since "$t0")" -lt 30000 ] || bench_die "'${name}a' never appeared"
 		sleep 0.01
+		# "ts_ms missed" of the first line written since that names both
+		# ends (|| true: awk's early exit may SIGPIPE tail under pipefail).
+		found=$(tail -c +$((offset + 1)) "$steady_out" | awk -v a="\"${name}a\"" \
+			-v b="\"${name}b\"" -v t0=$((t0 / 1000000)) '
+			match($0, /"ts_ms":[0-9]+/) {
+				ts = substr($0, RSTART + 8, RLENGTH - 8) + 0
+				if (index($0, a) && index($0, b)) { printf "%.0f %d\n", ts, missed; exit }
+				if (ts >= t0) missed++
+			}') || true
 	done
-	hot_all+=("$(ms_since "$t0")")
-	printf '%-6s %12s %6s\n' "$t" "${hot_all[-1]}" "$(bench_load)"
+	seen_all+=("$(ms_since "$t0")")
+	read -r ts missed <<<"$found"
+	hot_all+=("$((ts > t0 / 1000000 ? ts - t0 / 1000000 : 0))")
+	printf '%-6s %15s %7s %13s %6s\n' "$t" "${hot_all[-1]}" "$missed" "${seen_all[-1]}" "$(bench_load)"
 done
 hot_max=$(printf '%s\n' "${hot_all[@]}" | sort -g | tail -1)
 hot_median=$(printf '%s\n' "${hot_all[@]}" | bench_median)
+seen_max=$(printf '%s\n' "${seen_all[@]}" | sort -g | tail -1)
 hot_load=$(bench_load)
 stop_agent
 stop_of[steady]=$stop_ms
@@ -263,10 +285,10 @@ echo "## summary ($n_if interfaces; medians)"
 row figure value budget ratio verdict load
 for source in bpf netdev; do
 	a=${cost_agent[$source]} p=${cost_ip_proc[$source]} d=${cost_ip_dump[$source]}
-	r=$(bench_ratio "$a" "$d")
+	r=${cost_vs_dump[$source]}
 	row "3. --$source snapshot / ip dump (cpu ms)" "$(fmt_ms "$a")/$(fmt_ms "$d")" "<= 0.5x" \
 		"$r" "$(bench_verdict "$r" '<=' 0.5)" "${cost_load[$source]}"
-	r=$(bench_ratio "$a" "$p")
+	r=${cost_vs_proc[$source]}
 	row "3. --$source snapshot / ip process (cpu ms)" "$(fmt_ms "$a")/$(fmt_ms "$p")" "<= 0.5x" \
 		"$r" "$(bench_verdict "$r" '<=' 0.5)" "${cost_load[$source]}"
 done
@@ -279,8 +301,9 @@ startup_s=$(awk -v ms="${startup_of[steady]}" 'BEGIN { printf "%.3f", ms / 1000 
 row "5. start-up --bpf all, s" "$startup_s" "<= 1 s" "-" \
 	"$(bench_verdict "$startup_s" '<=' 1)" "$steady_load"
 hot_s=$(awk -v ms="$hot_max" 'BEGIN { printf "%.3f", ms / 1000 }')
-row "5. hotplug attach, worst of $hotplug_trials, s" "$hot_s" "<= 1 s" "-" \
+row "5. hotplug -> snapshot, worst of $hotplug_trials, s" "$hot_s" "<= 1 s" "-" \
 	"$(bench_verdict "$hot_s" '<=' 1)" "$hot_load"
 echo "# ratio of 4.: agent / node exporter (node exporter: ${ne_pct}% of a core," \
 	"$(awk -v k="${ne_hwm:-0}" 'BEGIN { printf "%.2f", k / 1024 }') MiB peak RSS)"
-echo "# hotplug median ${hot_median} ms; start-up with --attach tc ${startup_of[startup-tc]} ms"
+echo "# hotplug: median ${hot_median} ms to a snapshot, worst ${seen_max} ms to stdout;" \
+	"start-up with --attach tc: ${startup_of[startup-tc]} ms"

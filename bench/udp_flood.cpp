@@ -81,12 +81,18 @@ int run(int argc, char** argv) {
   bool realtime = false;
   for (int i = 4; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--payload") payload = std::stoul(argv[i + 1]);
-    else if (flag == "--seconds") seconds = std::stod(argv[i + 1]);
-    else if (flag == "--count") count = std::stoull(argv[i + 1]);
-    else if (flag == "--cpu") cpu = std::stoi(argv[i + 1]);
-    else if (flag == "--rt") realtime = std::stoi(argv[i + 1]) != 0;
-    else return fprintf(stderr, "netmon_udp_flood: unknown option %s\n", flag.c_str()), 2;
+    if (flag == "--payload")
+      payload = std::stoul(argv[i + 1]);
+    else if (flag == "--seconds")
+      seconds = std::stod(argv[i + 1]);
+    else if (flag == "--count")
+      count = std::stoull(argv[i + 1]);
+    else if (flag == "--cpu")
+      cpu = std::stoi(argv[i + 1]);
+    else if (flag == "--rt")
+      realtime = std::stoi(argv[i + 1]) != 0;
+    else
+      return fprintf(stderr, "netmon_udp_flood: unknown option %s\n", flag.c_str()), 2;
   }
   std::vector<sockaddr_in> destinations;
   for (std::string list = argv[3]; !list.empty();) {
@@ -126,8 +132,8 @@ int run(int argc, char** argv) {
 
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(seconds));
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   uint64_t sent = 0;
   // Whole batches keep the destinations' turns in step (kBatch is even).
   while (sent < count && Clock::now() < end) {

@@ -193,19 +193,11 @@ int netmon_egress(struct __sk_buff *skb)
 	return NETMON_TC_NEXT;
 }
 
-/*
- * In XDP mode the agent loads one copy of netmon_xdp per interface with this
- * set to its ifindex: a constant slot spares the rxq->dev->ifindex chain of
- * loads, a tenth of the per-packet budget. 0 (the shared copy): read it.
- */
-const volatile __u32 xdp_ifindex = 0;
-
 /* Rx only: XDP sees single frames (no GSO), and no frags without xdp.frags. */
 SEC("xdp")
 int netmon_xdp(struct xdp_md *ctx)
 {
-	struct netmon_counters *c =
-		slot_for(xdp_ifindex ? xdp_ifindex : ctx->ingress_ifindex);
+	struct netmon_counters *c = slot_for(ctx->ingress_ifindex);
 
 	if (c) {
 		c->rx_bytes += ctx->data_end - ctx->data;

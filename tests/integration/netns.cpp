@@ -110,8 +110,7 @@ void VethPair::create_link() {
   };
   // Created in place, so each end gets its namespace's IPv6-off defaults.
   run("ip -n " + a_.netns + " link add " + a_.ifname + index(0) + " address " + mac_a +
-      " type veth peer name " + b_.ifname + index(1) + " address " + mac_b + " netns " +
-      b_.netns);
+      " type veth peer name " + b_.ifname + index(1) + " address " + mac_b + " netns " + b_.netns);
   run("ip -n " + a_.netns + " addr add " + a_.ip + "/24 dev " + a_.ifname);
   run("ip -n " + b_.netns + " addr add " + b_.ip + "/24 dev " + b_.ifname);
   run("ip -n " + a_.netns + " neigh add " + b_.ip + " lladdr " + mac_b + " nud permanent dev " +
@@ -121,8 +120,8 @@ void VethPair::create_link() {
   run("ip -n " + a_.netns + " link set " + a_.ifname + " up");
   run("ip -n " + b_.netns + " link set " + b_.ifname + " up");
   for (VethEnd* end : {&a_, &b_})
-    end->ifindex = std::stoi(run("ip netns exec " + end->netns + " cat /sys/class/net/" +
-                                 end->ifname + "/ifindex"));
+    end->ifindex = std::stoi(
+        run("ip netns exec " + end->netns + " cat /sys/class/net/" + end->ifname + "/ifindex"));
 }
 
 VethPair::~VethPair() {

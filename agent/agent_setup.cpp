@@ -1,10 +1,9 @@
 #include "agent_setup.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdio>
-
-#include <spdlog/spdlog.h>
 
 #include "bpf_source.h"
 #include "compare.h"
@@ -79,8 +78,8 @@ Agent::Agent(Options options) : options_(std::move(options)) {
   MetricsServer* metrics = nullptr;
   if (options_.listen) {
     ListenAddress address = parse_listen_address(*options_.listen);
-    auto server = std::make_unique<MetricsServer>(
-        address, BuildInfo{NETMON_VERSION, bpf_object_build_id()});
+    auto server =
+        std::make_unique<MetricsServer>(address, BuildInfo{NETMON_VERSION, bpf_object_build_id()});
     address.port = server->port();
     spdlog::info("serving Prometheus metrics on http://{}/metrics", address.to_string());
     metrics = server.get();

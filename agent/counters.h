@@ -21,8 +21,8 @@ struct Counters {
     return *this;
   }
   friend bool operator==(const Counters& a, const Counters& b) {
-    return a.rx_bytes == b.rx_bytes && a.rx_packets == b.rx_packets &&
-           a.tx_bytes == b.tx_bytes && a.tx_packets == b.tx_packets;
+    return a.rx_bytes == b.rx_bytes && a.rx_packets == b.rx_packets && a.tx_bytes == b.tx_bytes &&
+           a.tx_packets == b.tx_packets;
   }
   friend bool operator!=(const Counters& a, const Counters& b) { return !(a == b); }
 };

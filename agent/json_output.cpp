@@ -27,13 +27,15 @@ std::string to_ndjson(const Snapshot& snapshot) {
         {"ifindex", entry.link.ifindex},         {"rx_bytes", entry.totals.rx_bytes},
         {"rx_packets", entry.totals.rx_packets}, {"tx_bytes", entry.totals.tx_bytes},
         {"tx_packets", entry.totals.tx_packets}, {"rx_bps", rate(entry.rates.rx_bps)},
-        {"tx_bps", rate(entry.rates.tx_bps)},          {"rx_pps", rate(entry.rates.rx_pps)},
+        {"tx_bps", rate(entry.rates.tx_bps)},    {"rx_pps", rate(entry.rates.rx_pps)},
         {"tx_pps", rate(entry.rates.tx_pps)},
     };
   }
   nlohmann::ordered_json line = {
-      {"source", snapshot.source},           {"seq", snapshot.seq},
-      {"ts_ms", snapshot.ts_ms},             {"interval_ms", snapshot.interval_ms},
+      {"source", snapshot.source},
+      {"seq", snapshot.seq},
+      {"ts_ms", snapshot.ts_ms},
+      {"interval_ms", snapshot.interval_ms},
       {"interfaces", std::move(interfaces)},
   };
   // Interface names are bytes; never let an odd one abort the agent.

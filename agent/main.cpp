@@ -1,5 +1,6 @@
 // netmon-agent: per-interface traffic counters as NDJSON on stdout.
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -7,8 +8,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "agent_setup.h"
 #include "cli.h"

@@ -32,14 +32,15 @@ Monitor::Monitor(MonitorConfig config, std::vector<std::unique_ptr<Source>> sour
     : config_(std::move(config)), sources_(std::move(sources)), reporter_(reporter) {
   std::vector<Link> present = rtnl_.dump_links();
   for (const std::string& name : config_.required_names) {
-    bool found = std::any_of(present.begin(), present.end(),
-                             [&](const Link& l) { return l.name == name; });
+    bool found =
+        std::any_of(present.begin(), present.end(), [&](const Link& l) { return l.name == name; });
     if (!found) throw Error("no such interface '" + name + "'");
   }
   for (const std::string& name : config_.expected_names) {
-    bool found = std::any_of(present.begin(), present.end(),
-                             [&](const Link& l) { return l.name == name; });
-    if (!found) spdlog::warn("interface '{}' does not exist yet; it is watched once it appears", name);
+    bool found =
+        std::any_of(present.begin(), present.end(), [&](const Link& l) { return l.name == name; });
+    if (!found)
+      spdlog::warn("interface '{}' does not exist yet; it is watched once it appears", name);
   }
   for (const Link& link : present)
     if (config_.selects(link.name)) on_link_seen(link, /*at_startup=*/true);
@@ -142,8 +143,8 @@ int Monitor::run(int stop_fd) {
       if (next_tick <= now) next_tick = now + interval_ns;
       continue;
     }
-    pollfd fds[3] = {{stop_fd, POLLIN, 0}, {link_monitor_.fd(), POLLIN, 0},
-                     {config_.watched_output_fd, 0, 0}};
+    pollfd fds[3] = {
+        {stop_fd, POLLIN, 0}, {link_monitor_.fd(), POLLIN, 0}, {config_.watched_output_fd, 0, 0}};
     int timeout_ms = static_cast<int>((next_tick - now + 999'999) / 1'000'000);
     int n = ::poll(fds, config_.watched_output_fd >= 0 ? 3 : 2, timeout_ms);
     if (n < 0) {

@@ -36,8 +36,7 @@ class Monitor {
  public:
   // `sources` are read in order at each tick; readings reach `reporter` in
   // the same order. Throws Error on start-up failures.
-  Monitor(MonitorConfig config, std::vector<std::unique_ptr<Source>> sources,
-          Reporter& reporter);
+  Monitor(MonitorConfig config, std::vector<std::unique_ptr<Source>> sources, Reporter& reporter);
   ~Monitor();
 
   // Runs until `stop_fd` (a signalfd) is readable, the count is reached or

@@ -135,8 +135,7 @@ CounterMap RtnlSocket::dump_stats64() {
       if (rta->rta_type != IFLA_STATS_LINK_64) continue;
       rtnl_link_stats64 s{};
       std::memcpy(&s, RTA_DATA(rta), std::min<size_t>(sizeof(s), RTA_PAYLOAD(rta)));
-      stats[static_cast<int>(msg->ifindex)] = {s.rx_bytes, s.rx_packets, s.tx_bytes,
-                                               s.tx_packets};
+      stats[static_cast<int>(msg->ifindex)] = {s.rx_bytes, s.rx_packets, s.tx_bytes, s.tx_packets};
     }
   });
   return stats;
@@ -167,9 +166,9 @@ std::optional<std::vector<LinkMonitor::Event>> LinkMonitor::drain() {
       if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) continue;
       auto link = parse_link(h);
       if (!link) continue;
-      events.push_back({h->nlmsg_type == RTM_NEWLINK ? Event::Kind::kNewOrChanged
-                                                     : Event::Kind::kDeleted,
-                        std::move(*link)});
+      events.push_back(
+          {h->nlmsg_type == RTM_NEWLINK ? Event::Kind::kNewOrChanged : Event::Kind::kDeleted,
+           std::move(*link)});
     }
   }
 }

@@ -40,8 +40,8 @@ class SnapshotBuilder {
   explicit SnapshotBuilder(std::string source) : source_(std::move(source)) {}
 
   // `links` in output order; a link missing from `counters` is left out.
-  Snapshot build(const std::vector<Link>& links, const CounterMap& counters,
-                 int64_t monotonic_ns, int64_t wall_ms);
+  Snapshot build(const std::vector<Link>& links, const CounterMap& counters, int64_t monotonic_ns,
+                 int64_t wall_ms);
 
  private:
   std::string source_;

@@ -99,13 +99,13 @@ TEST_P(AgentCounts, ExactTrafficEachWayEqualsKernelCounters) {
   EXPECT_EQ(tc_filters(a.netns, a.ifname), "[][]");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Sources, AgentCounts,
-    ::testing::Values(Mode{"netdev_default", {}}, Mode{"netdev", {"--netdev"}},
-                      Mode{"bpf_auto", {"--bpf"}}, Mode{"bpf_tcx", {"--bpf", "--attach", "tcx"}},
-                      Mode{"bpf_tc", {"--bpf", "--attach", "tc"}},
-                      Mode{"bpf_xdp", {"--bpf", "--attach", "xdp"}, true}),
-    [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Sources, AgentCounts,
+                         ::testing::Values(Mode{"netdev_default", {}}, Mode{"netdev", {"--netdev"}},
+                                           Mode{"bpf_auto", {"--bpf"}},
+                                           Mode{"bpf_tcx", {"--bpf", "--attach", "tcx"}},
+                                           Mode{"bpf_tc", {"--bpf", "--attach", "tc"}},
+                                           Mode{"bpf_xdp", {"--bpf", "--attach", "xdp"}, true}),
+                         [](const auto& info) { return info.param.name; });
 
 TEST(Agent, UnknownInterfaceIsOneLineErrorAndNothingOnStdout) {
   AgentProcess agent({"--bpf", "nosuch0"});
@@ -117,9 +117,9 @@ TEST(Agent, UnknownInterfaceIsOneLineErrorAndNothingOnStdout) {
 }
 
 // Drops every privilege: uid/gid nobody, no capabilities at all.
-const std::vector<std::string> kUnprivileged = {"setpriv",        "--reuid=65534", "--regid=65534",
-                                                "--clear-groups", "--inh-caps=-all",
-                                                "--bounding-set=-all"};
+const std::vector<std::string> kUnprivileged = {"setpriv",         "--reuid=65534",
+                                                "--regid=65534",   "--clear-groups",
+                                                "--inh-caps=-all", "--bounding-set=-all"};
 
 TEST(Agent, NetdevNeedsNoPrivileges) {
   AgentProcess agent({"--netdev", "--count", "1", "lo"}, "", kUnprivileged);

@@ -157,9 +157,8 @@ TEST(Selection, CommandLineBeatsConfigFileWhichBeatsUci) {
   // The seed's `uci set netmon.interface='lo'`, as UCI stores it.
   TempFile uci("config lo 'interface'\n");
 
-  AgentProcess from_argv({"--count", "1", "--config", config.path(), "--uci-config", uci.path(),
-                          "lo"},
-                         a.netns);
+  AgentProcess from_argv(
+      {"--count", "1", "--config", config.path(), "--uci-config", uci.path(), "lo"}, a.netns);
   auto s = from_argv.read_snapshot(10s);
   ASSERT_TRUE(s) << from_argv.stderr_text();
   EXPECT_TRUE(has(*s, "lo"));
@@ -184,8 +183,9 @@ TEST(Selection, UciSeedFormAndIdiomaticSectionWithIntervalAndSource) {
   EXPECT_EQ(s->at("interfaces").size(), 1u);
   EXPECT_TRUE(has(*s, a.ifname));
 
-  TempFile idiomatic("config netmon 'main'\n\toption interface 'lo'\n\toption interval '300ms'\n"
-                     "\toption source 'bpf'\n");
+  TempFile idiomatic(
+      "config netmon 'main'\n\toption interface 'lo'\n\toption interval '300ms'\n"
+      "\toption source 'bpf'\n");
   AgentProcess agent({"--count", "2", "--uci-config", idiomatic.path()}, a.netns);
   auto first = agent.read_snapshot(10s);
   auto second = agent.read_snapshot(10s);

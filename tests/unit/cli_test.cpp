@@ -49,10 +49,12 @@ TEST(Cli, VerbosityAndListen) {
 
 TEST(Cli, RejectsBadInputWithUsageErrors) {
   const std::vector<std::vector<std::string>> bad = {
-      {"--bpf", "--proc"},       {"--interval"},          {"--interval", "fast"},
-      {"--count", "0"},          {"--count", "-3"},       {"--count", "12x"},
-      {"--attach", "kprobe"},    {"--attach", "tcx"},     {"--frobnicate"},
-      {"--quiet"},               {"--bpf=yes"},           {"--count", "99999999999999999999999"},
+      {"--bpf", "--proc"},    {"--interval"},
+      {"--interval", "fast"}, {"--count", "0"},
+      {"--count", "-3"},      {"--count", "12x"},
+      {"--attach", "kprobe"}, {"--attach", "tcx"},
+      {"--frobnicate"},       {"--quiet"},
+      {"--bpf=yes"},          {"--count", "99999999999999999999999"},
   };
   for (const auto& args : bad) {
     std::string joined;

@@ -1,6 +1,7 @@
 #include "snapshot.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "json_output.h"
@@ -66,13 +67,15 @@ TEST(Snapshot, LinksWithoutReadingsAreLeftOut) {
 TEST(Json, OneLineInDocumentedOrder) {
   SnapshotBuilder builder("bpf");
   builder.build({{2, "eth0"}}, {{2, {}}}, 0, 0);
-  auto s = builder.build({{2, "eth0"}}, {{2, {1500, 3, UINT64_MAX, 1}}}, 4 * kSecond,
-                         1764160000123);
+  auto s =
+      builder.build({{2, "eth0"}}, {{2, {1500, 3, UINT64_MAX, 1}}}, 4 * kSecond, 1764160000123);
   std::string line = netmon::to_ndjson(s);
   ASSERT_FALSE(line.empty());
   EXPECT_EQ(line.back(), '\n');
   EXPECT_EQ(line.find('\n'), line.size() - 1);
-  EXPECT_EQ(line.rfind("{\"source\":\"bpf\",\"seq\":1,\"ts_ms\":1764160000123,\"interval_ms\":4000,", 0), 0u)
+  EXPECT_EQ(
+      line.rfind("{\"source\":\"bpf\",\"seq\":1,\"ts_ms\":1764160000123,\"interval_ms\":4000,", 0),
+      0u)
       << line;
 
   auto j = nlohmann::json::parse(line);

@@ -17,7 +17,10 @@ namespace netmon {
 std::string version_text();
 
 // Creates the source for one kind ("bpf", "proc" or "netdev"). Throws Error.
-std::unique_ptr<Source> make_source(SourceKind kind, const Options& options);
+// `selected_links` (interfaces selected at start-up) lets --attach auto pick
+// the attach method that scales to that many.
+std::unique_ptr<Source> make_source(SourceKind kind, const Options& options,
+                                    size_t selected_links = 0);
 
 class Agent {
  public:

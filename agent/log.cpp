@@ -11,17 +11,18 @@
 namespace netmon {
 namespace {
 
-int libbpf_to_spdlog(enum libbpf_print_level level, const char* fmt, va_list args) {
-  // libbpf's warnings are mostly probe noise ("failed to find BTF ...") that
-  // our own error messages explain better, so they go one level down.
-  spdlog::level::level_enum ours =
-      level == LIBBPF_WARN ? spdlog::level::debug : spdlog::level::trace;
-  if (!spdlog::should_log(ours)) return 0;
+int libbpf_to_spdlog(enum libbpf_print_level, const char* fmt, va_list args) {
+  // libbpf's warnings are mostly probe noise ("Cannot find specified filter
+  // chain" while looking for stale filters) that our own errors explain
+  // better, so all of libbpf shows only at -vv.
+  if (!spdlog::should_log(spdlog::level::trace)) return 0;
   char buf[1024];
   int n = vsnprintf(buf, sizeof(buf), fmt, args);
   std::string line(buf, n < 0 ? 0 : std::min<size_t>(n, sizeof(buf) - 1));
   while (!line.empty() && line.back() == '\n') line.pop_back();
-  spdlog::log(ours, "libbpf: {}", line);
+  // libbpf prefixes most of its messages already.
+  if (line.rfind("libbpf: ", 0) != 0) line.insert(0, "libbpf: ");
+  spdlog::trace("{}", line);
   return 0;
 }
 

@@ -3,8 +3,8 @@
 
 namespace netmon {
 
-// 0 = warnings and errors, 1 = info (the default), 2+ = debug, including
-// libbpf's own messages, which are routed into the same logger one level down.
+// 0 = warnings and errors, 1 = info (the default), 2 = debug, 3+ = trace,
+// which adds libbpf's own messages, routed into the same logger.
 void setup_logging(int verbosity);
 
 }  // namespace netmon

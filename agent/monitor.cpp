@@ -133,6 +133,9 @@ int Monitor::run(int stop_fd) {
   while (!config_.count || snapshots_ < *config_.count) {
     int64_t now = clock_ns(CLOCK_MONOTONIC);
     if (now >= next_tick) {
+      // Events already queued (a veth pair's second end, say) belong in
+      // this snapshot, not the next one.
+      process_link_events();
       if (!take_snapshot()) {
         spdlog::info("stdout closed by the reader; exiting");
         return 0;
@@ -156,22 +159,24 @@ int Monitor::run(int stop_fd) {
       spdlog::info("stdout closed by the reader; exiting");
       return 0;
     }
-    if (fds[1].revents) {
-      auto events = link_monitor_.drain();
-      if (!events) {
-        spdlog::warn("rtnetlink events were lost; re-reading all interfaces");
-        sync_all_links(false);
-        continue;
-      }
-      for (const auto& event : *events) {
-        if (event.kind == LinkMonitor::Event::Kind::kDeleted)
-          on_link_gone(event.link.ifindex);
-        else
-          on_link_seen(event.link, false);
-      }
-    }
+    if (fds[1].revents) process_link_events();
   }
   return 0;
+}
+
+void Monitor::process_link_events() {
+  auto events = link_monitor_.drain();
+  if (!events) {
+    spdlog::warn("rtnetlink events were lost; re-reading all interfaces");
+    sync_all_links(false);
+    return;
+  }
+  for (const auto& event : *events) {
+    if (event.kind == LinkMonitor::Event::Kind::kDeleted)
+      on_link_gone(event.link.ifindex);
+    else
+      on_link_seen(event.link, false);
+  }
 }
 
 }  // namespace netmon

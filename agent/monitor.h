@@ -49,6 +49,7 @@ class Monitor {
 
  private:
   void sync_all_links(bool at_startup);
+  void process_link_events();  // everything queued, without blocking
   void on_link_seen(const Link& link, bool at_startup);
   void on_link_gone(int ifindex);
   bool watch(const Link& link, bool fatal);

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the bench/*.sh scripts (sourced, not run). Benchmarks,
 # not tests: nothing here fails on a figure, only on a broken setup.
 #
@@ -97,6 +98,9 @@ bench_in_ns() {
 bench_pid_cpu_ns() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
 }
+
+# Number of threads of a live process.
+bench_pid_threads() { awk '$1 == "Threads:" { print $2 }' /proc/"$1"/status; }
 
 # Peak resident set (VmHWM) of a live process, KiB.
 bench_pid_hwm_kib() { awk '$1 == "VmHWM:" { print $2 }' /proc/"$1"/status; }

@@ -28,13 +28,17 @@
 #        (default 60), NETMON_BENCH_SNAPSHOTS (K per round, default 50),
 #        NETMON_BENCH_ROUNDS (default 3), NETMON_BENCH_HOTPLUG (trials, default 5),
 #        NETMON_BENCH_NODE_EXPORTER (0 skips the comparison), NETMON_BENCH_AGENT
-#        (another netmon-agent binary to measure, e.g. a candidate fix's build)
+#        (another netmon-agent binary to measure, e.g. a candidate fix's build),
+#        NETMON_BENCH_BUSY=1 (start-up again with every CPU busy at nice 19: tcx
+#        attach waits for RCU grace periods, which a busy CPU makes slow;
+#        off by default, as it burns the idle CPU of a shared machine)
 #
 # Figures depend on the machine (CPU, other load: the load average is printed
 # beside each); only ratios taken in the same run mean anything.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
 . "$here/lib.sh"
 
 build=${1:-build}
@@ -44,6 +48,7 @@ k=${NETMON_BENCH_SNAPSHOTS:-50}
 rounds=${NETMON_BENCH_ROUNDS:-3}
 hotplug_trials=${NETMON_BENCH_HOTPLUG:-5}
 with_node_exporter=${NETMON_BENCH_NODE_EXPORTER:-1}
+busy=${NETMON_BENCH_BUSY:-0}
 cost_interval_ms=20
 [ "$(id -u)" -eq 0 ] || bench_die "needs root (namespaces, BPF)"
 [ "$k" -ge 2 ] || k=2
@@ -206,7 +211,7 @@ snapshots=$(($(lines_of "$steady_out") - n0))
 steady_load=$(bench_load)
 agent_pct=$(awk -v c=$((a1 - a0)) -v t="$elapsed_ns" 'BEGIN { printf "%.3f", 100 * c / t }')
 agent_hwm=$(bench_pid_hwm_kib "$agent_pid")
-agent_threads=$(ls /proc/"$agent_pid"/task | wc -l)
+agent_threads=$(bench_pid_threads "$agent_pid")
 printf '%-22s %9s %9s %10s %9s %6s\n' process cpu_%core hwm_MiB snapshots threads load
 printf '%-22s %9s %9s %10s %9s %6s\n' netmon-agent "$agent_pct" \
 	"$(awk -v k="$agent_hwm" 'BEGIN { printf "%.2f", k / 1024 }')" "$snapshots" "$agent_threads" "$steady_load"
@@ -217,7 +222,7 @@ if [ -n "$ne_pid" ]; then
 	ne_hwm=$(bench_pid_hwm_kib "$ne_pid")
 	printf '%-22s %9s %9s %10s %9s %6s\n' node-exporter "$ne_pct" \
 		"$(awk -v k="$ne_hwm" 'BEGIN { printf "%.2f", k / 1024 }')" "$scrapes" \
-		"$(ls /proc/"$ne_pid"/task | wc -l)" "$steady_load"
+		"$(bench_pid_threads "$ne_pid")" "$steady_load"
 	echo "# node exporter: $ne_devices devices per scrape; curl's own CPU is not counted"
 	kill -TERM "$ne_pid"
 	wait "$ne_pid" || true
@@ -264,19 +269,47 @@ stop_of[steady]=$stop_ms
 echo
 
 echo "## 5. start-up: exec -> first snapshot line; SIGTERM -> exit (all detached)"
+startup_row() { printf '%-44s %11s %9s %13s %6s\n' "$@"; }
+per_hook() { awk -v ms="$1" -v n="$n_if" 'BEGIN { printf "%.2f", ms / (2 * n) }'; }
 start_agent startup-tc --bpf all --attach tc -s
-startup_of[startup-tc]=$startup_ms
+startup_of[startup-tc]=$startup_ms load_of_tc=$(bench_load)
 stop_agent
 stop_of[startup-tc]=$stop_ms
-printf '%-40s %11s %9s %6s\n' run startup_ms stop_ms load
-printf '%-40s %11s %9s %6s\n' "--bpf all --interval ${cost_interval_ms}ms (tcx)" \
-	"${startup_of[cost-bpf]}" "${stop_of[cost-bpf]}" "${cost_load[bpf]}"
-printf '%-40s %11s %9s %6s\n' "--bpf all --interval 1s (tcx)" "${startup_of[steady]}" \
-	"${stop_of[steady]}" "$steady_load"
-printf '%-40s %11s %9s %6s\n' "--bpf all --attach tc" "${startup_of[startup-tc]}" \
-	"${stop_of[startup-tc]}" "$(bench_load)"
-printf '%-40s %11s %9s %6s\n' "--netdev all --interval ${cost_interval_ms}ms" \
-	"${startup_of[cost-netdev]}" "${stop_of[cost-netdev]}" "${cost_load[netdev]}"
+if [ "$busy" -ne 0 ]; then
+	# Every CPU busy at nice 19 (it yields to any real work): a CPU that
+	# never idles passes an RCU quiescent state only at its next tick, so
+	# each synchronize_rcu() in an attach waits for ticks instead of
+	# finishing at once. A router forwarding traffic looks like this.
+	busy_pids=()
+	for ((c = 0; c < $(nproc); c++)); do
+		nice -n 19 bash -c 'while :; do :; done' &
+		busy_pids+=($!)
+		bench_kill_on_exit $! bash
+	done
+	for mode in auto tcx tc; do
+		start_agent "busy-$mode" --bpf all --attach "$mode" -s
+		startup_of[busy-$mode]=$startup_ms
+		stop_agent
+		stop_of[busy-$mode]=$stop_ms
+	done
+	kill "${busy_pids[@]}"
+	wait "${busy_pids[@]}" 2>/dev/null || true
+fi
+startup_row run startup_ms stop_ms ms/hook_attach load
+startup_row "--bpf all --interval ${cost_interval_ms}ms (auto)" "${startup_of[cost-bpf]}" \
+	"${stop_of[cost-bpf]}" "$(per_hook "${startup_of[cost-bpf]}")" "${cost_load[bpf]}"
+startup_row "--bpf all --interval 1s (auto)" "${startup_of[steady]}" "${stop_of[steady]}" \
+	"$(per_hook "${startup_of[steady]}")" "$steady_load"
+startup_row "--bpf all --attach tc" "${startup_of[startup-tc]}" "${stop_of[startup-tc]}" \
+	"$(per_hook "${startup_of[startup-tc]}")" "$load_of_tc"
+startup_row "--netdev all --interval ${cost_interval_ms}ms" "${startup_of[cost-netdev]}" \
+	"${stop_of[cost-netdev]}" - "${cost_load[netdev]}"
+if [ "$busy" -ne 0 ]; then
+	for mode in auto tcx tc; do
+		startup_row "--bpf all --attach $mode, CPUs busy (nice 19)" "${startup_of[busy-$mode]}" \
+			"${stop_of[busy-$mode]}" "$(per_hook "${startup_of[busy-$mode]}")" "$(bench_load)"
+	done
+fi
 echo
 
 # ---- summary ----------------------------------------------------------------
@@ -300,6 +333,11 @@ row "4. steady peak RSS MiB (vs node-exp)" "$agent_mib" "<= 8 MiB" \
 startup_s=$(awk -v ms="${startup_of[steady]}" 'BEGIN { printf "%.3f", ms / 1000 }')
 row "5. start-up --bpf all, s" "$startup_s" "<= 1 s" "-" \
 	"$(bench_verdict "$startup_s" '<=' 1)" "$steady_load"
+if [ "$busy" -ne 0 ]; then
+	busy_s=$(awk -v ms="${startup_of[busy-auto]}" 'BEGIN { printf "%.3f", ms / 1000 }')
+	row "5. start-up --bpf all, CPUs busy, s" "$busy_s" "<= 1 s" "-" \
+		"$(bench_verdict "$busy_s" '<=' 1)" "$(bench_load)"
+fi
 hot_s=$(awk -v ms="$hot_max" 'BEGIN { printf "%.3f", ms / 1000 }')
 row "5. hotplug -> snapshot, worst of $hotplug_trials, s" "$hot_s" "<= 1 s" "-" \
 	"$(bench_verdict "$hot_s" '<=' 1)" "$hot_load"
@@ -307,3 +345,5 @@ echo "# ratio of 4.: agent / node exporter (node exporter: ${ne_pct}% of a core,
 	"$(awk -v k="${ne_hwm:-0}" 'BEGIN { printf "%.2f", k / 1024 }') MiB peak RSS)"
 echo "# hotplug: median ${hot_median} ms to a snapshot, worst ${seen_max} ms to stdout;" \
 	"start-up with --attach tc: ${startup_of[startup-tc]} ms"
+[ "$busy" -eq 0 ] || echo "# start-up with CPUs busy: --attach tcx ${startup_of[busy-tcx]} ms," \
+	"tc ${startup_of[busy-tc]} ms"

@@ -13,6 +13,7 @@
  * rare (ifindex beyond the array, untrusted GSO) sits in out-of-line
  * subprograms.
  */
+#define BPF_NO_PRESERVE_ACCESS_INDEX /* ctx fields need no CO-RE: no vmlinux BTF at load */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>

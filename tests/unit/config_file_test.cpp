@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "error.h"
+#include "test_util.h"
 
 namespace netmon {
 namespace {
@@ -18,19 +19,9 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-std::string fixture(const std::string& name) {
-  return std::string(NETMON_FIXTURES) + "/netmon_conf/" + name;
-}
+std::string fixture(const std::string& name) { return test::fixture_path("netmon_conf/" + name); }
 
-// The Error message of f(), or "" when it does not throw.
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 std::vector<std::string> load(const std::string& name) {
   auto patterns = load_config_file(fixture(name));

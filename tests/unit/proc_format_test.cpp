@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "error.h"
+#include "test_util.h"
 
 using netmon::Error;
 using netmon::parse_proc_netmon;
@@ -15,13 +16,10 @@ using testing::HasSubstr;
 
 namespace {
 
-constexpr const char* kHeader =
-    "# netmon 1\n"
-    "# iface ifindex rx_bytes rx_packets tx_bytes tx_packets rx_errors tx_errors rx_dropped "
-    "tx_dropped\n";
+constexpr const char* kHeader = netmon::test::kProcNetmonHeader;
 
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(NETMON_FIXTURES) + "/proc/" + name, std::ios::binary);
+  std::ifstream in(netmon::test::fixture_path("proc/" + name), std::ios::binary);
   EXPECT_TRUE(in) << name;
   std::ostringstream text;
   text << in.rdbuf();

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "error.h"
+#include "test_util.h"
 
 using netmon::CounterMap;
 using netmon::Counters;
@@ -20,10 +21,7 @@ using testing::HasSubstr;
 
 namespace {
 
-constexpr const char* kHeader =
-    "# netmon 1\n"
-    "# iface ifindex rx_bytes rx_packets tx_bytes tx_packets rx_errors tx_errors rx_dropped "
-    "tx_dropped\n";
+constexpr const char* kHeader = netmon::test::kProcNetmonHeader;
 
 // A file standing in for /proc/netmon, as --proc-file PATH would name it.
 class TempProcFile {
@@ -43,14 +41,7 @@ class TempProcFile {
   std::string path_;
 };
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using netmon::test::error_of;
 
 }  // namespace
 

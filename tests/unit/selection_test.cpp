@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "error.h"
+#include "test_util.h"
 
 namespace netmon {
 namespace {
@@ -19,16 +20,9 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-std::string fixture(const std::string& name) { return std::string(NETMON_FIXTURES) + "/" + name; }
+std::string fixture(const std::string& name) { return test::fixture_path(name); }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 Selection cli(std::vector<std::string> patterns) {
   return Selection(std::move(patterns), SelectionOrigin::command_line());

@@ -11,6 +11,7 @@
 
 #include "config_file.h"
 #include "error.h"
+#include "test_util.h"
 
 namespace netmon {
 namespace {
@@ -20,16 +21,9 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-std::string fixture(const std::string& name) { return std::string(NETMON_FIXTURES) + "/" + name; }
+std::string fixture(const std::string& name) { return test::fixture_path(name); }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 std::string slurp(const std::string& path) {
   auto text = read_text_file(path);

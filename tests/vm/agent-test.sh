@@ -13,14 +13,9 @@ agent=${2:?usage: agent-test.sh SERIES AGENT}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
-missing() {
-	if [ "${CI:-}" = true ]; then
-		echo "agent-test $series: $* (CI=true, so this fails)" >&2
-		exit 1
-	fi
-	echo "agent-test $series: skipped: $*"
-	exit 77
-}
+test_name="agent-test"
+# shellcheck source=SCRIPTDIR/host-lib.sh
+. "$here/host-lib.sh"
 
 case "$series" in
 6.1) attach=tc ;;   # no tcx before 6.6
@@ -28,14 +23,7 @@ case "$series" in
 esac
 
 [ -x "$agent" ] || missing "netmon-agent '$agent' not built"
-for tool in qemu-system-x86_64 cpio make gcc ip tc insmod rmmod bpftool jq; do
-	command -v "$tool" >/dev/null || missing "$tool not found (run ci/deps)"
-done
-[ -x /bin/busybox ] || missing "/bin/busybox not found (run ci/deps)"
-release=$("$repo/ci/vm-kernels" list 2>/dev/null | awk -v s="$series" '$1 == s { print $2 }') || true
-[ -n "$release" ] || missing "ci/vm-kernels resolves no kernel for series '$series'"
-kdir=/usr/src/linux-headers-$release
-[ -f "$kdir/Makefile" ] || missing "no headers in $kdir (run ci/vm-kernels install-headers)"
+require_vm_prereqs tc bpftool jq
 
 build=$(mktemp -d "${TMPDIR:-/tmp}/agent-vm.XXXXXX")
 trap 'rm -rf "$build"' EXIT

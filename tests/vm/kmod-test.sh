@@ -9,23 +9,11 @@ series=${1:?usage: kmod-test.sh SERIES}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
-missing() {
-	if [ "${CI:-}" = true ]; then
-		echo "kmod-test $series: $* (CI=true, so this fails)" >&2
-		exit 1
-	fi
-	echo "kmod-test $series: skipped: $*"
-	exit 77
-}
+test_name="kmod-test"
+# shellcheck source=SCRIPTDIR/host-lib.sh
+. "$here/host-lib.sh"
 
-for tool in qemu-system-x86_64 cpio make gcc ip insmod rmmod; do
-	command -v "$tool" >/dev/null || missing "$tool not found (run ci/deps)"
-done
-[ -x /bin/busybox ] || missing "/bin/busybox not found (run ci/deps)"
-release=$("$repo/ci/vm-kernels" list 2>/dev/null | awk -v s="$series" '$1 == s { print $2 }') || true
-[ -n "$release" ] || missing "ci/vm-kernels resolves no kernel for series '$series'"
-kdir=/usr/src/linux-headers-$release
-[ -f "$kdir/Makefile" ] || missing "no headers in $kdir (run ci/vm-kernels install-headers)"
+require_vm_prereqs
 
 build=$(mktemp -d "${TMPDIR:-/tmp}/kmod-build.XXXXXX")
 trap 'rm -rf "$build"' EXIT

@@ -68,13 +68,18 @@ expect_lines() {
 # Nothing of netmon stays attached or loaded: no tc filter on either hook
 # of va, no clsact qdisc, no netmon_* program left in the kernel (this also
 # covers tcx links, which die with their program).
-expect_nothing_attached() {
+# No tc filter on either hook of va and no clsact qdisc; $1 says when.
+expect_no_tc_state() {
 	for hook in ingress egress; do
 		[ -z "$(tc filter show dev va $hook)" ] ||
-			fail "after $1: tc filter left on va $hook: $(tc filter show dev va $hook)"
+			fail "$1: tc filter on va $hook: $(tc filter show dev va $hook)"
 	done
 	! tc qdisc show dev va | grep -q clsact ||
-		fail "after $1: clsact qdisc left on va: $(tc qdisc show dev va)"
+		fail "$1: clsact qdisc on va: $(tc qdisc show dev va)"
+}
+
+expect_nothing_attached() {
+	expect_no_tc_state "after $1"
 	bpftool prog show >/tmp/progs || fail "bpftool prog show"
 	! grep -q 'name netmon_' /tmp/progs || {
 		cat /tmp/progs
@@ -99,12 +104,7 @@ expect_attach_mode() {
 			}
 		done
 	else
-		for hook in ingress egress; do
-			[ -z "$(tc filter show dev va $hook)" ] ||
-				fail "($1) tcx mode but a tc filter on va $hook: $(tc filter show dev va $hook)"
-		done
-		! tc qdisc show dev va | grep -q clsact ||
-			fail "($1) tcx mode but a clsact qdisc on va"
+		expect_no_tc_state "($1) tcx mode"
 	fi
 }
 

@@ -9,8 +9,8 @@
  * accesses for the running kernel.
  *
  * Budget: at most 1.15x the per-packet cost of an empty tc program, so the
- * common path is one inlined per-CPU array lookup and two adds; everything
- * rare (ifindex beyond the array, untrusted GSO) sits in out-of-line
+ * common path is one inlined per-CPU array lookup, one test and two adds;
+ * everything rare (ifindex beyond the array, GSO) sits in out-of-line
  * subprograms.
  */
 #define BPF_NO_PRESERVE_ACCESS_INDEX /* ctx fields need no CO-RE: no vmlinux BTF at load */
@@ -33,8 +33,8 @@
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 
-#ifndef likely
-#define likely(x) __builtin_expect(!!(x), 1)
+#ifndef unlikely
+#define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
 
 /*
@@ -65,7 +65,7 @@ struct {
 } health SEC(".maps");
 
 /* The slot of an ifindex the array cannot hold; NULL (and counted) if full. */
-static __noinline struct netmon_counters *overflow_slot(__u32 ifindex)
+static __always_inline struct netmon_counters *overflow_slot(__u32 ifindex)
 {
 	struct netmon_counters *slot, zero = {};
 	__u32 health_slot = NETMON_HEALTH_OVERFLOW_FULL;
@@ -84,15 +84,6 @@ static __noinline struct netmon_counters *overflow_slot(__u32 ifindex)
 	if (lost)
 		*lost += 1;
 	return NULL;
-}
-
-static __always_inline struct netmon_counters *slot_for(__u32 ifindex)
-{
-	struct netmon_counters *slot = bpf_map_lookup_elem(&counters, &ifindex);
-
-	if (likely(slot))
-		return slot;
-	return overflow_slot(ifindex);
 }
 
 /*
@@ -139,31 +130,67 @@ static __always_inline __u32 gso_header_len(struct __sk_buff *skb)
 }
 
 /*
- * Untrusted GSO (virtio, tap, packet sockets) leaves gso_segs 0 until
- * segmentation: count what segmentation will produce.
+ * Packets a GSO skb (gso_size set) becomes on the wire. Untrusted GSO
+ * (virtio, tap, packet sockets) leaves gso_segs 0 until segmentation: count
+ * what segmentation will produce.
  */
-static __noinline __u32 untrusted_gso_segs(struct __sk_buff *skb)
+static __always_inline __u64 gso_packets(struct __sk_buff *skb)
 {
 	__u32 size = skb->gso_size;
-	__u32 payload = skb->len - gso_header_len(skb);
+	__u32 segs = skb->gso_segs;
+	__u32 payload;
 
-	if (!size)
-		return 1;
+	if (segs)
+		return segs;
+	payload = skb->len - gso_header_len(skb);
 	return (payload + size - 1) / size;
 }
 
-/* Packets as the wire sees them: a GSO super-packet is gso_segs packets. */
-static __always_inline __u32 wire_packets(struct __sk_buff *skb)
+/*
+ * The rare paths of count_skb(), out of line and called in tail position:
+ * the hot path then keeps nothing but the skb live across the (inlined)
+ * lookup, so the JIT saves one callee-saved register, not two. At the
+ * 1.15x-of-an-empty-program budget each saved store shows.
+ *
+ * `pair` is the bytes counter of a direction, followed by its packets.
+ */
+static __noinline int count_gso(struct __sk_buff *skb, __u64 *pair)
 {
-	__u32 segs;
+	pair[0] += skb->len;
+	pair[1] += gso_packets(skb);
+	return NETMON_TC_NEXT;
+}
 
-	/* gso_size is 0 exactly when the skb is not GSO: one read, usually. */
-	if (likely(!skb->gso_size))
-		return 1;
-	segs = skb->gso_segs;
-	if (segs)
-		return segs;
-	return untrusted_gso_segs(skb);
+static __noinline int count_in_overflow(struct __sk_buff *skb, __u32 ifindex, bool rx)
+{
+	struct netmon_counters *c = overflow_slot(ifindex);
+	__u64 *pair;
+
+	if (!c)
+		return NETMON_TC_NEXT;
+	pair = rx ? &c->rx_bytes : &c->tx_bytes;
+	pair[0] += skb->len;
+	pair[1] += skb->gso_size ? gso_packets(skb) : 1;
+	return NETMON_TC_NEXT;
+}
+
+/*
+ * Bytes are skb->len; a GSO super-packet is the gso_segs packets the wire
+ * sees. gso_size is 0 exactly when the skb is not GSO: one read, usually.
+ */
+static __always_inline int count_skb(struct __sk_buff *skb, __u32 ifindex, bool rx)
+{
+	struct netmon_counters *c = bpf_map_lookup_elem(&counters, &ifindex);
+	__u64 *pair;
+
+	if (unlikely(!c))
+		return count_in_overflow(skb, ifindex, rx);
+	pair = rx ? &c->rx_bytes : &c->tx_bytes;
+	if (unlikely(skb->gso_size))
+		return count_gso(skb, pair);
+	pair[0] += skb->len;
+	pair[1] += 1;
+	return NETMON_TC_NEXT;
 }
 
 SEC("tc")
@@ -173,37 +200,37 @@ int netmon_ingress(struct __sk_buff *skb)
 	 * On ingress skb_iif is the receiving device, set just before tc runs;
 	 * reading it spares skb->ifindex's hop through skb->dev.
 	 */
-	struct netmon_counters *c = slot_for(skb->ingress_ifindex);
-
-	if (c) {
-		c->rx_bytes += skb->len;
-		c->rx_packets += wire_packets(skb);
-	}
-	return NETMON_TC_NEXT;
+	return count_skb(skb, skb->ingress_ifindex, true);
 }
 
 SEC("tc")
 int netmon_egress(struct __sk_buff *skb)
 {
-	struct netmon_counters *c = slot_for(skb->ifindex);
+	return count_skb(skb, skb->ifindex, false);
+}
+
+static __noinline int count_xdp_in_overflow(struct xdp_md *ctx, __u32 ifindex)
+{
+	struct netmon_counters *c = overflow_slot(ifindex);
 
 	if (c) {
-		c->tx_bytes += skb->len;
-		c->tx_packets += wire_packets(skb);
+		c->rx_bytes += ctx->data_end - ctx->data;
+		c->rx_packets += 1;
 	}
-	return NETMON_TC_NEXT;
+	return XDP_PASS;
 }
 
 /* Rx only: XDP sees single frames (no GSO), and no frags without xdp.frags. */
 SEC("xdp")
 int netmon_xdp(struct xdp_md *ctx)
 {
-	struct netmon_counters *c = slot_for(ctx->ingress_ifindex);
+	__u32 ifindex = ctx->ingress_ifindex;
+	struct netmon_counters *c = bpf_map_lookup_elem(&counters, &ifindex);
 
-	if (c) {
-		c->rx_bytes += ctx->data_end - ctx->data;
-		c->rx_packets += 1;
-	}
+	if (unlikely(!c))
+		return count_xdp_in_overflow(ctx, ifindex);
+	c->rx_bytes += ctx->data_end - ctx->data;
+	c->rx_packets += 1;
 	return XDP_PASS;
 }
 

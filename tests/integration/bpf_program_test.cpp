@@ -5,9 +5,11 @@
 // the wire would see.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <stdlib.h>
 
 #include <cstdint>
 #include <cstring>
@@ -16,8 +18,8 @@
 
 #include "netmon/abi.h"
 
-#include <errno.h>
-#include <stdlib.h>
+// As in bpf_source.cpp: the skeleton's `struct netmon` gets a namespace of
+// its own; errno.h and stdlib.h, its includes, are already in above.
 namespace netmon_skel {
 #include "netmon.skel.h"
 }  // namespace netmon_skel

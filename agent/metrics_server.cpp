@@ -2,24 +2,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
-#include <chrono>
 #include <cmath>
-#include <cstring>
 #include <functional>
 
 #include "cli.h"
-#include "error.h"
-#include "fd.h"
-
-#ifdef NETMON_HAVE_HTTPLIB
-#include <httplib.h>
-#endif
 
 namespace netmon {
 namespace {
@@ -132,11 +121,6 @@ constexpr CounterFamily kCounterFamilies[] = {
 };
 
 }  // namespace
-
-std::string ListenAddress::to_string() const {
-  const bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
 
 ListenAddress parse_listen_address(const std::string& text) {
   auto invalid = [&](const std::string& why) {
@@ -304,152 +288,54 @@ std::string MetricsServer::metrics_text() const {
   return format_metrics(copy);
 }
 
-#ifdef NETMON_HAVE_HTTPLIB
-
 namespace {
 
-// Why bind() failed: httplib only says that it did. Repeats the bind on a
-// scratch socket with the same options to learn errno.
-std::string bind_failure_reason(const ListenAddress& address) {
-  sockaddr_storage storage{};
-  socklen_t length;
-  int family;
-  if (address.host.find(':') != std::string::npos) {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(static_cast<uint16_t>(address.port));
-    inet_pton(AF_INET6, address.host.c_str(), &sin6->sin6_addr);
-    family = AF_INET6;
-    length = sizeof(*sin6);
-  } else {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(static_cast<uint16_t>(address.port));
-    inet_pton(AF_INET, address.host.c_str(), &sin->sin_addr);
-    family = AF_INET;
-    length = sizeof(*sin);
-  }
-  Fd fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return std::strerror(errno);
-  int yes = 1;
-  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) < 0 ||
-      ::listen(fd.get(), 1) < 0)
-    return std::strerror(errno);
-  return "unknown error";
+MetricsState initial_state(BuildInfo build) {
+  MetricsState state;
+  state.build = std::move(build);
+  return state;
 }
 
 }  // namespace
 
 MetricsServer::MetricsServer(const ListenAddress& address, BuildInfo build)
-    : http_(std::make_unique<httplib::Server>()) {
-  state_.build = std::move(build);
-  httplib::Server& http = *http_;
-
-  // httplib's default sets SO_REUSEPORT, which would let a second agent
-  // bind the same port and silently get half the scrapes. SO_REUSEADDR only
-  // allows a quick restart over TIME_WAIT connections.
-  http.set_socket_options([](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  // Scrapes are rare and small: two workers, and short timeouts so a stuck
-  // client cannot hold up the agent's exit for long.
-  http.new_task_queue = [] { return new httplib::ThreadPool(2); };
-  http.set_read_timeout(2);
-  http.set_write_timeout(2);
-  http.set_keep_alive_timeout(2);
-  // One request per connection: this httplib (0.11) only notices stop() in an
-  // idle keep-alive wait once the keep-alive timeout expires, which would
-  // hold up the agent's exit; a scraper reconnecting once a second is cheap.
-  http.set_keep_alive_max_count(1);
-
-  http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_text(), kExpositionType);
-  });
-  http.Get("/snapshot", [this](const httplib::Request&, httplib::Response& res) {
-    std::string line;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      line = latest_line_;
-    }
-    if (line.empty()) {
-      res.status = 503;
-      res.set_content("no snapshot yet\n", "text/plain; charset=utf-8");
-      return;
-    }
-    res.set_content(line, "application/x-ndjson");
-  });
-  // The two resources are read-only: other methods on them get 405 with
-  // the methods that work, everything else falls through to 404.
-  http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    if ((req.path == "/metrics" || req.path == "/snapshot") && req.method != "GET" &&
-        req.method != "HEAD") {
-      res.status = 405;
-      res.set_header("Allow", "GET, HEAD");
-      res.set_content("method not allowed\n", "text/plain; charset=utf-8");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 404)
-      res.set_content("not found: netmon serves /metrics and /snapshot\n",
-                      "text/plain; charset=utf-8");
-  });
-
-  if (address.port == 0) {
-    port_ = http.bind_to_any_port(address.host);
-    if (port_ <= 0)
-      throw Error("cannot listen on " + address.to_string() + ": " + bind_failure_reason(address));
-  } else {
-    if (!http.bind_to_port(address.host, address.port))
-      throw Error("cannot listen on " + address.to_string() + ": " + bind_failure_reason(address));
-    port_ = address.port;
-  }
-
-  // The thread inherits main()'s blocked SIGINT/SIGTERM, so signals keep
-  // arriving at the monitor's signalfd.
-  thread_ = std::thread([this] {
-    http_->listen_after_bind();
-    listen_returned_ = true;
-  });
-  // stop() is a no-op until listen_after_bind() has marked the server
-  // running; wait for that so a quick shutdown cannot miss it and hang.
-  while (!http_->is_running() && !listen_returned_)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-}
-
-MetricsServer::~MetricsServer() { stop(); }
-
-void MetricsServer::stop() {
-  if (!thread_.joinable()) return;
-  http_->stop();
-  thread_.join();
-}
-
-#else  // !NETMON_HAVE_HTTPLIB
-
-}  // namespace netmon
-
-// Never instantiated; complete only so that unique_ptr's deleter compiles.
-namespace httplib {
-class Server {};
-}  // namespace httplib
-
-namespace netmon {
-
-MetricsServer::MetricsServer(const ListenAddress& address, BuildInfo build) {
-  (void)build;
-  throw Error("cannot listen on " + address.to_string() +
-              ": this netmon-agent was built without the metrics endpoint (static builds: "
-              "Debian ships cpp-httplib only as a shared library)");
-}
+    : state_(initial_state(std::move(build))),
+      http_(address, [this](std::string_view method, std::string_view path) {
+        return respond(method, path);
+      }) {}
 
 MetricsServer::~MetricsServer() = default;
 
-void MetricsServer::stop() {}
-
-#endif  // NETMON_HAVE_HTTPLIB
+HttpResponse MetricsServer::respond(std::string_view method, std::string_view path) const {
+  HttpResponse response;
+  if (path != "/metrics" && path != "/snapshot") {
+    response.status = 404;
+    response.body = "not found: netmon serves /metrics and /snapshot\n";
+    return response;
+  }
+  // Both resources are read-only: other methods learn which ones work.
+  if (method != "GET" && method != "HEAD") {
+    response.status = 405;
+    response.body = "method not allowed\n";
+    response.headers.emplace_back("Allow", "GET, HEAD");
+    return response;
+  }
+  if (path == "/metrics") {
+    response.content_type = kExpositionType;
+    response.body = metrics_text();
+    return response;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    response.body = latest_line_;
+  }
+  if (response.body.empty()) {
+    response.status = 503;
+    response.body = "no snapshot yet\n";
+    return response;
+  }
+  response.content_type = "application/x-ndjson";
+  return response;
+}
 
 }  // namespace netmon

@@ -4,36 +4,21 @@
 // home-made.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "http_server.h"
 #include "reporter.h"
 #include "snapshot.h"
 #include "source.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace netmon {
-
-// Where --listen binds. Only numeric addresses (and "localhost"): a router's
-// agent must not depend on name resolution to come up.
-struct ListenAddress {
-  std::string host;  // "127.0.0.1", "::1", "0.0.0.0", ...
-  int port = 0;      // 0 picks a free port (see MetricsServer::port())
-
-  // "127.0.0.1:9310", "[::1]:9310"; IPv6 in brackets.
-  std::string to_string() const;
-};
 
 // "HOST:PORT", "[IPV6]:PORT" or ":PORT"; an empty host means loopback
 // (127.0.0.1), never all addresses: exposing counters is an explicit choice
@@ -90,15 +75,15 @@ class MetricsServer : public SnapshotObserver {
   // Binds and starts serving. Throws Error ("cannot listen on ...: Address
   // already in use"); UsageError for a malformed address.
   MetricsServer(const ListenAddress& address, BuildInfo build);
-  // Stops accepting, waits for in-flight requests (bounded by short socket
-  // timeouts) and joins the thread.
+  // Stops serving and joins the thread; connections still open (a slow
+  // client, an idle keep-alive one) are dropped, so this returns promptly.
   ~MetricsServer() override;
 
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
 
   // The port actually bound (differs from the address's when that was 0).
-  int port() const { return port_; }
+  int port() const { return http_.port(); }
 
   // SnapshotObserver, on the monitor thread: the snapshot's counters replace
   // those previously published for snapshot.source, `ndjson` becomes the
@@ -122,16 +107,16 @@ class MetricsServer : public SnapshotObserver {
 
  private:
   void count_attach_failure();
-  void stop();
+  // The routing, on the server's thread.
+  HttpResponse respond(std::string_view method, std::string_view path) const;
 
   mutable std::mutex mutex_;  // guards state_ and latest_line_
   MetricsState state_;
   std::string latest_line_;
 
-  std::unique_ptr<httplib::Server> http_;
-  std::atomic<bool> listen_returned_{false};
-  std::thread thread_;
-  int port_ = 0;
+  // Last: its thread calls respond(), so it starts after and stops before
+  // everything above.
+  HttpServer http_;
 };
 
 }  // namespace netmon

@@ -1,15 +1,13 @@
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "cli.h"
 #include "error.h"
+#include "http_client.h"
 #include "metrics_server.h"
 
 using netmon::BuildInfo;
@@ -156,35 +154,17 @@ TEST(ListenAddress, RejectsMalformed) {
 
 namespace {
 
-// A minimal HTTP/1.0 client: the test must not share the server's library.
-std::string http_request(int port, const std::string& method, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(static_cast<uint16_t>(port));
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) < 0) {
-    ::close(fd);
-    return "";
-  }
-  std::string request = method + " " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
-  (void)!::write(fd, request.data(), request.size());
-  std::string response;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof(buf))) > 0) response.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return response;
+using netmon::test::http_request;
+
+std::unique_ptr<MetricsServer> start_server() {
+  return std::make_unique<MetricsServer>(netmon::parse_listen_address("127.0.0.1:0"),
+                                         BuildInfo{"0.1.0", "ff"});
 }
 
-std::unique_ptr<MetricsServer> start_server_or_skip() {
-  try {
-    return std::make_unique<MetricsServer>(netmon::parse_listen_address("127.0.0.1:0"),
-                                           BuildInfo{"0.1.0", "ff"});
-  } catch (const netmon::Error& e) {
-    if (std::string(e.what()).find("built without") != std::string::npos) return nullptr;
-    throw;
-  }
+// The body of a response, after the blank line.
+std::string body_of(const std::string& response) {
+  const size_t at = response.find("\r\n\r\n");
+  return at == std::string::npos ? "" : response.substr(at + 4);
 }
 
 class FailingSource : public netmon::Source {
@@ -200,35 +180,68 @@ class FailingSource : public netmon::Source {
 }  // namespace
 
 TEST(MetricsServer, ServesMetricsSnapshotAndErrors) {
-  auto server = start_server_or_skip();
-  if (!server) GTEST_SKIP() << "built without the metrics endpoint";
+  auto server = start_server();
   const int port = server->port();
   ASSERT_GT(port, 0);
 
-  EXPECT_THAT(http_request(port, "GET", "/snapshot"), StartsWith("HTTP/1.1 503"));
+  std::string before = http_request(port, "GET", "/snapshot");
+  EXPECT_THAT(before, StartsWith("HTTP/1.1 503 Service Unavailable\r\n"));
+  EXPECT_EQ(body_of(before), "no snapshot yet\n");
   server->on_snapshot(fake_snapshot("bpf", 0), "{\"seq\":0}\n");
 
   std::string metrics = http_request(port, "GET", "/metrics");
-  EXPECT_THAT(metrics, StartsWith("HTTP/1.1 200"));
-  EXPECT_THAT(metrics, HasSubstr("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+  EXPECT_THAT(metrics, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(metrics, HasSubstr("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+  EXPECT_EQ(body_of(metrics), server->metrics_text());
   EXPECT_THAT(metrics,
               HasSubstr("netmon_rx_bytes_total{interface=\"eth0\",source=\"bpf\"} 1000\n"));
   EXPECT_THAT(metrics, HasSubstr("netmon_snapshots_total 1\n"));
+  const std::string length =
+      "\r\nContent-Length: " + std::to_string(body_of(metrics).size()) + "\r\n";
+  EXPECT_THAT(metrics, HasSubstr(length));
+
+  // HEAD: the same headers, no body. A query string does not change the path.
+  std::string head = http_request(port, "HEAD", "/metrics?x=1");
+  EXPECT_THAT(head, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(head, HasSubstr(length));
+  EXPECT_EQ(body_of(head), "");
 
   std::string snapshot = http_request(port, "GET", "/snapshot");
-  EXPECT_THAT(snapshot, StartsWith("HTTP/1.1 200"));
-  EXPECT_THAT(snapshot, HasSubstr("\r\n\r\n{\"seq\":0}\n"));
+  EXPECT_THAT(snapshot, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(snapshot, HasSubstr("\r\nContent-Type: application/x-ndjson\r\n"));
+  EXPECT_EQ(body_of(snapshot), "{\"seq\":0}\n");
 
-  EXPECT_THAT(http_request(port, "GET", "/"), StartsWith("HTTP/1.1 404"));
-  EXPECT_THAT(http_request(port, "GET", "/metrics/x"), StartsWith("HTTP/1.1 404"));
-  std::string post = http_request(port, "POST", "/metrics");
-  EXPECT_THAT(post, StartsWith("HTTP/1.1 405"));
-  EXPECT_THAT(post, HasSubstr("Allow: GET, HEAD\r\n"));
+  for (const char* path : {"/", "/other", "/metrics/x", "/metricsx", "/metrics/"}) {
+    std::string response = http_request(port, "GET", path);
+    EXPECT_THAT(response, StartsWith("HTTP/1.1 404 Not Found\r\n")) << path;
+    EXPECT_EQ(body_of(response), "not found: netmon serves /metrics and /snapshot\n") << path;
+  }
+  for (const char* method : {"POST", "PUT", "DELETE"}) {
+    for (const char* path : {"/metrics", "/snapshot"}) {
+      std::string response = http_request(port, method, path);
+      EXPECT_THAT(response, StartsWith("HTTP/1.1 405 Method Not Allowed\r\n"))
+          << method << " " << path;
+      EXPECT_THAT(response, HasSubstr("\r\nAllow: GET, HEAD\r\n")) << method << " " << path;
+    }
+  }
+  // Methods on unknown paths are not 405: there is nothing there.
+  EXPECT_THAT(http_request(port, "POST", "/other"), StartsWith("HTTP/1.1 404 Not Found\r\n"));
+}
+
+TEST(MetricsServer, CompareLineIsTheSnapshot) {
+  auto server = start_server();
+  Snapshot bpf = fake_snapshot("bpf", 3);
+  Snapshot proc = fake_snapshot("proc", 3);
+  server->publish_compare({bpf, proc}, {}, "{\"compare\":true}\n");
+  EXPECT_EQ(body_of(http_request(server->port(), "GET", "/snapshot")), "{\"compare\":true}\n");
+  std::string metrics = body_of(http_request(server->port(), "GET", "/metrics"));
+  EXPECT_THAT(metrics,
+              HasSubstr("netmon_rx_bytes_total{interface=\"eth0\",source=\"proc\"} 1000\n"));
+  EXPECT_THAT(metrics, HasSubstr("\nnetmon_snapshots_total 1\n"));
 }
 
 TEST(MetricsServer, PortInUseIsOneLineError) {
-  auto first = start_server_or_skip();
-  if (!first) GTEST_SKIP() << "built without the metrics endpoint";
+  auto first = start_server();
   const std::string where = "127.0.0.1:" + std::to_string(first->port());
   try {
     MetricsServer second(netmon::parse_listen_address(where), BuildInfo{});
@@ -239,8 +252,7 @@ TEST(MetricsServer, PortInUseIsOneLineError) {
 }
 
 TEST(MetricsServer, CountsAttachFailures) {
-  auto server = start_server_or_skip();
-  if (!server) GTEST_SKIP() << "built without the metrics endpoint";
+  auto server = start_server();
   auto source = server->count_attach_failures(std::make_unique<FailingSource>());
   EXPECT_STREQ(source->kind(), "bpf");
   EXPECT_THROW(source->watch({7, "eth7"}), netmon::Error);
@@ -249,23 +261,20 @@ TEST(MetricsServer, CountsAttachFailures) {
 }
 
 TEST(MetricsServer, StopsPromptlyWithAnIdleKeepAliveClient) {
-  auto server = start_server_or_skip();
-  if (!server) GTEST_SKIP() << "built without the metrics endpoint";
-  // An idle connection, as Prometheus keeps between scrapes.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(static_cast<uint16_t>(server->port()));
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
-  const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-  ASSERT_EQ(::write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
-  char buf[8192];
-  ASSERT_GT(::read(fd, buf, sizeof(buf)), 0);
+  auto server = start_server();
+  // A client that asked for /metrics and got it, one that connected and
+  // said nothing (as a scraper between scrapes may), one mid-request.
+  netmon::Fd answered = netmon::test::connect_tcp("127.0.0.1", server->port());
+  netmon::test::send_all(answered, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_THAT(netmon::test::read_until_closed(answered).data, StartsWith("HTTP/1.1 200 OK\r\n"));
+  netmon::Fd silent = netmon::test::connect_tcp("127.0.0.1", server->port());
+  netmon::Fd partial = netmon::test::connect_tcp("127.0.0.1", server->port());
+  netmon::test::send_all(partial, "GET /metr");
 
   auto start = std::chrono::steady_clock::now();
   server.reset();
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_LT(took, std::chrono::milliseconds(500));
-  ::close(fd);
+  EXPECT_TRUE(netmon::test::read_until_closed(silent, std::chrono::milliseconds(1000)).closed);
+  EXPECT_TRUE(netmon::test::read_until_closed(partial, std::chrono::milliseconds(1000)).closed);
 }

@@ -1,0 +1,353 @@
+#include "http_server.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "error.h"
+#include "fd.h"
+#include "http_client.h"
+
+using netmon::Fd;
+using netmon::HttpLimits;
+using netmon::HttpResponse;
+using netmon::HttpServer;
+using netmon::ListenAddress;
+using netmon::test::connect_tcp;
+using netmon::test::http_exchange;
+using netmon::test::read_until_closed;
+using netmon::test::send_all;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kHelloResponse =
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 6\r\n"
+    "Connection: close\r\n"
+    "X-Test: yes\r\n"
+    "\r\n"
+    "hello\n";
+
+// Answers "hello\n" with one extra header and remembers every request it saw
+// (it runs on the server's thread).
+class Recorder {
+ public:
+  HttpResponse operator()(std::string_view method, std::string_view path) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    seen_.push_back(std::string(method) + " " + std::string(path));
+    return {200, "text/plain; charset=utf-8", "hello\n", {{"X-Test", "yes"}}};
+  }
+  std::vector<std::string> seen() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return seen_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> seen_;
+};
+
+struct Served {
+  std::shared_ptr<Recorder> recorder = std::make_shared<Recorder>();
+  std::unique_ptr<HttpServer> server;
+  int port() const { return server->port(); }
+};
+
+Served serve(HttpLimits limits = {}, const std::string& host = "127.0.0.1") {
+  Served s;
+  auto recorder = s.recorder;
+  s.server = std::make_unique<HttpServer>(
+      ListenAddress{host, 0},
+      [recorder](std::string_view method, std::string_view path) {
+        return (*recorder)(method, path);
+      },
+      limits);
+  return s;
+}
+
+HttpLimits short_deadline(std::chrono::milliseconds deadline, size_t max_connections = 32) {
+  HttpLimits limits;
+  limits.deadline = deadline;
+  limits.max_connections = max_connections;
+  return limits;
+}
+
+// True when the server has closed `fd` (EOF, nothing else pending), checked
+// without waiting.
+bool closed_now(const Fd& fd) {
+  pollfd p{fd.get(), POLLIN, 0};
+  if (::poll(&p, 1, 0) != 1) return false;
+  char c;
+  return ::recv(fd.get(), &c, 1, MSG_PEEK) <= 0;
+}
+
+}  // namespace
+
+TEST(HttpServer, GetReturnsStatusLineHeadersAndBody) {
+  Served s = serve();
+  ASSERT_GT(s.port(), 0);
+  EXPECT_EQ(http_exchange(s.port(), "GET /hello HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n"),
+            kHelloResponse);
+  EXPECT_THAT(s.recorder->seen(), ElementsAre("GET /hello"));
+}
+
+TEST(HttpServer, HeadSendsGetHeadersWithoutBody) {
+  Served s = serve();
+  EXPECT_EQ(http_exchange(s.port(), "HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "Content-Length: 6\r\n"
+            "Connection: close\r\n"
+            "X-Test: yes\r\n"
+            "\r\n");
+  EXPECT_THAT(s.recorder->seen(), ElementsAre("HEAD /hello"));
+}
+
+TEST(HttpServer, HandlerSeesPathWithoutQueryString) {
+  Served s = serve();
+  EXPECT_EQ(http_exchange(s.port(), "GET /metrics?name[]=up&x=%2F HTTP/1.1\r\n\r\n"),
+            kHelloResponse);
+  EXPECT_EQ(http_exchange(s.port(), "GET /?a HTTP/1.0\r\n\r\n"), kHelloResponse);
+  // Absolute-form, as sent through proxies: only the path reaches the handler.
+  EXPECT_EQ(http_exchange(s.port(), "GET http://host:9310/snapshot?x HTTP/1.1\r\n\r\n"),
+            kHelloResponse);
+  EXPECT_THAT(s.recorder->seen(), ElementsAre("GET /metrics", "GET /", "GET /snapshot"));
+}
+
+TEST(HttpServer, RequestInSmallPiecesIsAssembled) {
+  Served s = serve();
+  const std::string request = "GET /slow?q=1 HTTP/1.1\r\nHost: localhost\r\nUser-Agent: t\r\n\r\n";
+  Fd fd = connect_tcp("127.0.0.1", s.port());
+  for (char c : request) {
+    send_all(fd, std::string(1, c));
+    std::this_thread::sleep_for(1ms);  // separate segments, separate reads
+  }
+  EXPECT_EQ(read_until_closed(fd).data, kHelloResponse);
+  EXPECT_THAT(s.recorder->seen(), ElementsAre("GET /slow"));
+}
+
+TEST(HttpServer, BareLineFeedsEndTheHead) {
+  Served s = serve();
+  EXPECT_EQ(http_exchange(s.port(), "GET /lf HTTP/1.0\nHost: x\n\n"), kHelloResponse);
+  // The blank line split across two writes.
+  Fd fd = connect_tcp("127.0.0.1", s.port());
+  send_all(fd, "GET /split HTTP/1.1\r\nHost: x\r\n\r");
+  std::this_thread::sleep_for(20ms);
+  send_all(fd, "\n");
+  EXPECT_EQ(read_until_closed(fd).data, kHelloResponse);
+  EXPECT_THAT(s.recorder->seen(), ElementsAre("GET /lf", "GET /split"));
+}
+
+TEST(HttpServer, RequestBodyIsIgnored) {
+  Served s = serve();
+  EXPECT_EQ(http_exchange(s.port(),
+                          "POST /form HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello=world"
+                          "GET /second HTTP/1.1\r\n\r\n"),
+            kHelloResponse);
+  EXPECT_THAT(s.recorder->seen(), ElementsAre("POST /form"));
+}
+
+TEST(HttpServer, MalformedRequestLineIs400) {
+  Served s = serve();
+  for (const char* bad : {
+           "GARBAGE\r\n\r\n",
+           "GET /\r\n\r\n",
+           "GET / HTTP/2.0\r\n\r\n",
+           "GET / HTTP/1.1 extra\r\n\r\n",
+           "GET  / HTTP/1.1\r\n\r\n",
+           "GET / http/1.1\r\n\r\n",
+           "G(T / HTTP/1.1\r\n\r\n",
+           "GET metrics HTTP/1.1\r\n\r\n",
+           "GET /a\x01z HTTP/1.1\r\n\r\n",
+           "\r\n\r\n",
+       }) {
+    const std::string response = http_exchange(s.port(), bad);
+    EXPECT_THAT(response, StartsWith("HTTP/1.1 400 Bad Request\r\n")) << bad;
+    EXPECT_THAT(response, HasSubstr("\r\nConnection: close\r\n")) << bad;
+  }
+  EXPECT_THAT(s.recorder->seen(), IsEmpty());
+}
+
+TEST(HttpServer, HeadOver8KiBIs431) {
+  Served s = serve();
+  const std::string start = "GET /big HTTP/1.1\r\nX-Pad: ";
+  const std::string end = "\r\n\r\n";
+  // Exactly at the limit, terminator included: served.
+  const std::string fits =
+      start + std::string(netmon::kMaxRequestHead - start.size() - end.size(), 'a') + end;
+  ASSERT_EQ(fits.size(), netmon::kMaxRequestHead);
+  EXPECT_EQ(http_exchange(s.port(), fits), kHelloResponse);
+  // One byte more: refused, and so is a head that never ends.
+  const std::string over =
+      start + std::string(fits.size() - start.size() - end.size() + 1, 'a') + end;
+  EXPECT_THAT(http_exchange(s.port(), over),
+              StartsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+  EXPECT_THAT(http_exchange(s.port(), start + std::string(20000, 'b')),
+              StartsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+  EXPECT_THAT(s.recorder->seen(), ElementsAre("GET /big"));
+}
+
+TEST(HttpServer, HandlerExceptionIs500) {
+  HttpServer server({"127.0.0.1", 0}, [](std::string_view, std::string_view) -> HttpResponse {
+    throw std::runtime_error("boom");
+  });
+  EXPECT_THAT(netmon::test::http_request(server.port(), "GET", "/x"),
+              StartsWith("HTTP/1.1 500 Internal Server Error\r\n"));
+  // The server survives it.
+  EXPECT_THAT(netmon::test::http_request(server.port(), "GET", "/x"),
+              StartsWith("HTTP/1.1 500 Internal Server Error\r\n"));
+}
+
+std::string patterned(size_t size) {
+  std::string body(size, '\0');
+  for (size_t i = 0; i < size; ++i) body[i] = static_cast<char>('a' + i % 23);
+  return body;
+}
+
+TEST(HttpServer, LargeResponseIsSentCompletely) {
+  const std::string body = patterned(8 << 20);
+  HttpServer server({"127.0.0.1", 0}, [&](std::string_view, std::string_view) {
+    return HttpResponse{200, "application/octet-stream", body, {}};
+  });
+  Fd fd = connect_tcp("127.0.0.1", server.port());
+  const int window = 65536;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &window, sizeof(window));
+  send_all(fd, "GET /big HTTP/1.1\r\n\r\n");
+  // Not reading yet fills both socket buffers: the server must wait for
+  // POLLOUT and resume where its last send() stopped.
+  std::this_thread::sleep_for(100ms);
+  netmon::test::ReadResult result = read_until_closed(fd);
+  EXPECT_TRUE(result.closed);
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 8388608\r\n"
+      "Connection: close\r\n\r\n";
+  ASSERT_EQ(result.data.size(), head.size() + body.size());
+  EXPECT_EQ(result.data.compare(0, head.size(), head), 0);
+  EXPECT_TRUE(result.data.compare(head.size(), body.size(), body) == 0);
+}
+
+TEST(HttpServer, ClientNotReadingIsDroppedAtDeadline) {
+  const std::string body = patterned(16 << 20);
+  HttpLimits limits = short_deadline(200ms);
+  HttpServer server(
+      {"127.0.0.1", 0},
+      [&](std::string_view, std::string_view) {
+        return HttpResponse{200, "application/octet-stream", body, {}};
+      },
+      limits);
+  Fd fd = connect_tcp("127.0.0.1", server.port());
+  const int window = 65536;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &window, sizeof(window));
+  send_all(fd, "GET /big HTTP/1.1\r\n\r\n");
+  std::this_thread::sleep_for(400ms);
+  // What had arrived, then the reset: far from the whole response.
+  netmon::test::ReadResult result = read_until_closed(fd, 2000ms);
+  EXPECT_TRUE(result.closed);
+  EXPECT_THAT(result.data, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_LT(result.data.size(), body.size() / 2);
+  // And it took no slot from the next client.
+  EXPECT_THAT(netmon::test::http_request(server.port(), "GET", "/"), StartsWith("HTTP/1.1 200"));
+}
+
+TEST(HttpServer, IdleClientDoesNotDelayOthersAndIsClosedAtDeadline) {
+  // Long enough that a loaded test machine answers the busy client in time.
+  Served s = serve(short_deadline(300ms));
+  const auto start = Clock::now();
+  Fd idle = connect_tcp("127.0.0.1", s.port());
+  send_all(idle, "GET /idle HT");  // a slowloris: part of a head, then nothing
+  Fd silent = connect_tcp("127.0.0.1", s.port());
+
+  EXPECT_EQ(http_exchange(s.port(), "GET /busy HTTP/1.1\r\n\r\n"), kHelloResponse);
+  EXPECT_LT(Clock::now() - start, 300ms) << "waited for the idle clients";
+  EXPECT_FALSE(closed_now(idle)) << "closed before its deadline";
+
+  for (const Fd* fd : {&idle, &silent}) {
+    netmon::test::ReadResult result = read_until_closed(*fd, 2000ms);
+    EXPECT_TRUE(result.closed);
+    EXPECT_EQ(result.data, "");  // dropped, not answered
+  }
+  const auto took = Clock::now() - start;
+  EXPECT_GE(took, 290ms);
+  EXPECT_LT(took, 1300ms);
+  EXPECT_THAT(s.recorder->seen(), ElementsAre("GET /busy"));
+}
+
+TEST(HttpServer, ClientBeyondConnectionLimitIsServedOnceSlotsFree) {
+  constexpr size_t kLimit = 4;
+  Served s = serve(short_deadline(100ms, kLimit));
+  const auto start = Clock::now();
+  std::vector<Fd> idle;
+  for (size_t i = 0; i < 3 * kLimit; ++i) idle.push_back(connect_tcp("127.0.0.1", s.port()));
+  // Queued behind them in the backlog; the idle ones go in batches of
+  // kLimit, one deadline each.
+  EXPECT_EQ(http_exchange(s.port(), "GET /late HTTP/1.1\r\n\r\n"), kHelloResponse);
+  const auto took = Clock::now() - start;
+  EXPECT_GE(took, 250ms);
+  EXPECT_LT(took, 2000ms);
+  for (const Fd& fd : idle) EXPECT_TRUE(read_until_closed(fd, 2000ms).closed);
+  EXPECT_THAT(s.recorder->seen(), ElementsAre("GET /late"));
+}
+
+TEST(HttpServer, PortInUseIsAnError) {
+  Served first = serve();
+  const ListenAddress taken{"127.0.0.1", first.port()};
+  try {
+    HttpServer second(taken, [](std::string_view, std::string_view) { return HttpResponse{}; });
+    FAIL() << "a second server bound " << taken.to_string();
+  } catch (const netmon::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("Address already in use"));
+    EXPECT_EQ(std::string(e.what()), "cannot listen on 127.0.0.1:" + std::to_string(first.port()) +
+                                         ": Address already in use");
+  }
+}
+
+TEST(HttpServer, DestructorReturnsPromptlyWithIdleConnections) {
+  Served s = serve();  // the default 2 s deadline
+  std::vector<Fd> clients;
+  for (int i = 0; i < 5; ++i) clients.push_back(connect_tcp("127.0.0.1", s.port()));
+  send_all(clients[0], "GET /never-finished HTTP/1.1\r\nHost:");
+  std::this_thread::sleep_for(50ms);  // accepted, not just in the backlog
+
+  const auto start = Clock::now();
+  s.server.reset();
+  EXPECT_LT(Clock::now() - start, 1s);
+  for (const Fd& fd : clients) EXPECT_TRUE(read_until_closed(fd, 1000ms).closed);
+}
+
+TEST(HttpServer, ServesIpv6Loopback) {
+  {
+    Fd probe(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!probe && errno == EAFNOSUPPORT) GTEST_SKIP() << "no IPv6 in this kernel";
+    ASSERT_TRUE(probe) << std::strerror(errno);
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_addr = in6addr_loopback;
+    if (::bind(probe.get(), reinterpret_cast<sockaddr*>(&sin6), sizeof(sin6)) < 0 &&
+        errno == EADDRNOTAVAIL)
+      GTEST_SKIP() << "no ::1 on this host";
+  }
+  Served s = serve({}, "::1");
+  ASSERT_GT(s.port(), 0);
+  EXPECT_EQ(http_exchange(s.port(), "GET /v6 HTTP/1.1\r\nHost: [::1]\r\n\r\n", "::1"),
+            kHelloResponse);
+  EXPECT_THAT(s.recorder->seen(), ElementsAre("GET /v6"));
+}

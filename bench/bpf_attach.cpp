@@ -5,8 +5,10 @@
 // each rx-hook program's run statistics and detaches.
 //
 // usage: netmon_bench_attach [--ours auto|tcx|tc|xdp IFNAME]...
-//            [--empty tcx-first|tcx-last|tcx-egress|tc-first|tc-last|xdp IFNAME]...
+//            [--empty[=PROGRAM] tcx-first|tcx-last|tcx-egress|tc-first|tc-last|xdp IFNAME]...
 //            [--stats]
+// PROGRAM, for the tc positions: empty (default), array_lookup, array_count or
+// hash_lookup (the calibration programs of bpf/empty.bpf.c).
 // prints per program: IFNAME NAME run_cnt=N run_time_ns=N
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -38,12 +40,30 @@ struct EmptyDeleter {
   void operator()(netmon_empty* skeleton) const { netmon_empty__destroy(skeleton); }
 };
 
+// The tc program named by --empty=PROGRAM. The hash calibration program
+// gets the interface's key, so its lookups hit as netmon's would.
+int tc_program_fd(const netmon_empty& skeleton, const std::string& program, const Link& link) {
+  if (program == "empty") return bpf_program__fd(skeleton.progs.empty_tc);
+  if (program == "array_lookup") return bpf_program__fd(skeleton.progs.array_lookup_tc);
+  if (program == "array_count") return bpf_program__fd(skeleton.progs.array_count_tc);
+  if (program == "hash_lookup") {
+    const uint32_t key = static_cast<uint32_t>(link.ifindex);
+    std::vector<uint64_t> zero(4 * static_cast<size_t>(libbpf_num_possible_cpus()));
+    if (bpf_map_update_elem(bpf_map__fd(skeleton.maps.calibration_hash), &key, zero.data(),
+                            BPF_ANY) != 0)
+      throw Error(errno_message("failed to fill the calibration hash", errno));
+    return bpf_program__fd(skeleton.progs.hash_lookup_tc);
+  }
+  throw Error("unknown --empty program '" + program + "'");
+}
+
 // The empty program on one interface's rx hook, detached on destruction.
 class EmptyAttachment {
  public:
-  EmptyAttachment(const netmon_empty& skeleton, const std::string& where, const Link& link)
+  EmptyAttachment(const netmon_empty& skeleton, const std::string& program,
+                  const std::string& where, const Link& link)
       : link_(link), where_(where) {
-    const int tc_fd = bpf_program__fd(skeleton.progs.empty_tc);
+    const int tc_fd = tc_program_fd(skeleton, program, link);
     if (where == "tcx-first" || where == "tcx-last" || where == "tcx-egress") {
       LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = where == "tcx-last" ? 0 : kBpfFBefore);
       link_fd_ = Fd(bpf_link_create(tc_fd, link.ifindex,
@@ -145,7 +165,12 @@ Link link_named(const std::string& name) {
 int run(int argc, char** argv) {
   std::string ours_mode;
   std::vector<Link> ours;
-  std::vector<std::pair<std::string, Link>> empties_wanted;
+  struct EmptyWanted {
+    std::string program;
+    std::string where;
+    Link link;
+  };
+  std::vector<EmptyWanted> empties_wanted;
   std::vector<Link> links;  // every interface named, for the report
   bool stats = false;
   for (int i = 1; i < argc; ++i) {
@@ -157,15 +182,16 @@ int run(int argc, char** argv) {
       ours.push_back(link_named(argv[i + 2]));
       links.push_back(ours.back());
       i += 2;
-    } else if (arg == "--empty" && i + 2 < argc) {
-      empties_wanted.emplace_back(argv[i + 1], link_named(argv[i + 2]));
-      links.push_back(empties_wanted.back().second);
+    } else if ((arg == "--empty" || arg.rfind("--empty=", 0) == 0) && i + 2 < argc) {
+      const std::string program = arg == "--empty" ? "empty" : arg.substr(8);
+      empties_wanted.push_back({program, argv[i + 1], link_named(argv[i + 2])});
+      links.push_back(empties_wanted.back().link);
       i += 2;
     } else if (arg == "--stats") {
       stats = true;
     } else {
       throw Error(
-          "usage: netmon_bench_attach [--ours MODE IFNAME]... [--empty WHERE IFNAME]... "
+          "usage: netmon_bench_attach [--ours MODE IFNAME]... [--empty[=PROGRAM] WHERE IFNAME]... "
           "[--stats]");
     }
   }
@@ -187,8 +213,9 @@ int run(int argc, char** argv) {
   if (!empties_wanted.empty()) {
     skeleton.reset(netmon_empty__open_and_load());
     if (!skeleton) throw Error(errno_message("failed to load the empty programs", errno));
-    for (const auto& [where, link] : empties_wanted)
-      empties.push_back(std::make_unique<EmptyAttachment>(*skeleton, where, link));
+    for (const EmptyWanted& wanted : empties_wanted)
+      empties.push_back(
+          std::make_unique<EmptyAttachment>(*skeleton, wanted.program, wanted.where, wanted.link));
   }
 
   printf("ready\n");

@@ -149,8 +149,9 @@ static __always_inline __u64 gso_packets(struct __sk_buff *skb)
 /*
  * The rare paths of count_skb(), out of line and called in tail position:
  * the hot path then keeps nothing but the skb live across the (inlined)
- * lookup, so the JIT saves one callee-saved register, not two. At the
- * 1.15x-of-an-empty-program budget each saved store shows.
+ * lookup, so the JIT saves and restores one callee-saved register, not two.
+ * (The gain was inside the benchmark's noise: the hot path's cost is the
+ * lookup and the first touch of the per-CPU value; see README.)
  *
  * `pair` is the bytes counter of a direction, followed by its packets.
  */

@@ -197,8 +197,8 @@ TEST_F(BpfProgramTest, UntrustedUdpGsoBehindVlanAndIpv6) {
   EXPECT_EQ(counters_of(6).rx_packets, 3u);
 }
 
-// Headers it cannot parse: the whole skb beyond Ethernet is payload, which
-// is never fewer segments than the truth.
+// Headers it cannot parse (not TCP or UDP) count as payload, the whole skb:
+// never fewer segments than segmentation would make.
 TEST_F(BpfProgramTest, UntrustedGsoOfAnUnknownProtocolStillCountsSegments) {
   Frame frame;
   frame.ethernet(kIpv4).ipv4(kIcmp).payload(1986);  // 14 + 20 + 1986 = 2020 bytes

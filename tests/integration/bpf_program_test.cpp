@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
-#include <linux/pkt_cls.h>
 #include <stdlib.h>
 
 #include <cstdint>
@@ -16,6 +15,8 @@
 #include <memory>
 #include <vector>
 
+#include "bpf_sum.h"
+#include "counters.h"
 #include "netmon/abi.h"
 
 // As in bpf_source.cpp: the skeleton's `struct netmon` gets a namespace of
@@ -121,31 +122,22 @@ class BpfProgramTest : public ::testing::Test {
   }
 
   // The counters of `key`, summed over CPUs, from the array or the hash.
-  netmon_counters counters_of(uint32_t key, bool overflow = false) {
-    const int ncpus = libbpf_num_possible_cpus();
-    std::vector<netmon_counters> per_cpu(static_cast<size_t>(ncpus));
+  Counters counters_of(uint32_t key, bool overflow = false) {
+    const size_t ncpus = static_cast<size_t>(libbpf_num_possible_cpus());
+    std::vector<netmon_counters> per_cpu(ncpus);
     bpf_map* map = overflow ? skeleton_->maps.overflow_counters : skeleton_->maps.counters;
-    netmon_counters sum{};
     if (bpf_map_lookup_elem(bpf_map__fd(map), &key, per_cpu.data()) != 0) {
       ADD_FAILURE() << "no counters for key " << key << (overflow ? " in the overflow hash" : "");
-      return sum;
+      return {};
     }
-    for (const auto& c : per_cpu) {
-      sum.rx_bytes += c.rx_bytes;
-      sum.rx_packets += c.rx_packets;
-      sum.tx_bytes += c.tx_bytes;
-      sum.tx_packets += c.tx_packets;
-    }
-    return sum;
+    return sum_per_cpu(per_cpu.data(), ncpus);
   }
   uint64_t packets_lost() {
-    const int ncpus = libbpf_num_possible_cpus();
-    std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpus));
+    const size_t ncpus = static_cast<size_t>(libbpf_num_possible_cpus());
+    std::vector<uint64_t> per_cpu(ncpus);
     uint32_t key = NETMON_HEALTH_OVERFLOW_FULL;
     EXPECT_EQ(bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.health), &key, per_cpu.data()), 0);
-    uint64_t sum = 0;
-    for (uint64_t v : per_cpu) sum += v;
-    return sum;
+    return sum_per_cpu(per_cpu.data(), ncpus);
   }
 
   std::unique_ptr<netmon, SkeletonDeleter> skeleton_;
@@ -157,7 +149,7 @@ TEST_F(BpfProgramTest, APlainFrameIsOnePacketOfItsLength) {
   ASSERT_EQ(frame.size(), 60u);
   EXPECT_EQ(run_ingress(frame, 3), kTcNext);
   EXPECT_EQ(run_ingress(frame, 3), kTcNext);
-  netmon_counters c = counters_of(3);
+  Counters c = counters_of(3);
   EXPECT_EQ(c.rx_packets, 2u);
   EXPECT_EQ(c.rx_bytes, 120u);
   EXPECT_EQ(c.tx_packets, 0u);
@@ -171,7 +163,7 @@ TEST_F(BpfProgramTest, TrustedGsoCountsGsoSegs) {
   Frame frame;
   frame.ethernet(kIpv4).ipv4(kTcp).tcp(32).payload(3000);
   EXPECT_EQ(run_ingress(frame, 4, 1000, 5), kTcNext);
-  netmon_counters c = counters_of(4);
+  Counters c = counters_of(4);
   EXPECT_EQ(c.rx_packets, 5u);
   EXPECT_EQ(c.rx_bytes, frame.size());
 }
@@ -215,7 +207,7 @@ TEST_F(BpfProgramTest, EgressCountsTxOfTheOutgoingDevice) {
   ctx.gso_size = 50;
   ctx.gso_segs = 0;
   EXPECT_EQ(run_tc(skeleton_->progs.netmon_egress, frame, ctx), kTcNext);
-  netmon_counters c = counters_of(1);
+  Counters c = counters_of(1);
   EXPECT_EQ(c.tx_packets, 1u + 2u);  // 100 bytes of UDP payload in 50-byte segments
   EXPECT_EQ(c.tx_bytes, 2 * frame.size());
   EXPECT_EQ(c.rx_packets, 0u);
@@ -227,7 +219,7 @@ TEST_F(BpfProgramTest, IfindexesBeyondTheArrayGoToTheOverflowHashThenToHealth) {
   const uint32_t beyond = kArraySlots + 100;
   EXPECT_EQ(run_ingress(frame, beyond), kTcNext);
   EXPECT_EQ(run_ingress(frame, beyond, 500, 0), kTcNext);
-  netmon_counters c = counters_of(beyond, /*overflow=*/true);
+  Counters c = counters_of(beyond, /*overflow=*/true);
   EXPECT_EQ(c.rx_packets, 1u + 2u);
   EXPECT_EQ(c.rx_bytes, 2 * frame.size());
   EXPECT_EQ(packets_lost(), 0u);
@@ -251,7 +243,7 @@ TEST_F(BpfProgramTest, XdpCountsFrameBytesAndPasses) {
   ASSERT_EQ(bpf_prog_test_run_opts(bpf_program__fd(skeleton_->progs.netmon_xdp), &opts), 0)
       << strerror(errno);
   EXPECT_EQ(opts.retval, static_cast<__u32>(XDP_PASS));
-  netmon_counters c = counters_of(1);
+  Counters c = counters_of(1);
   EXPECT_EQ(c.rx_packets, 1u);
   EXPECT_EQ(c.rx_bytes, frame.size());
 }

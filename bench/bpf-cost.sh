@@ -162,29 +162,30 @@ printf '%-13s %-8s %-5s %-12s %9s %9s %7s %7s\n' program method pair order ours_
 summary=()
 ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
-# ns_alone MODE PROGRAM: one flood with only PROGRAM ("ours", "empty",
-# "array_lookup", "hash_lookup") on $if_b's rx hook; prints ns per run.
-ns_alone() {
-	local report
+# prog_name MODE PROGRAM: the name the kernel reports for PROGRAM ("ours",
+# "empty", or a calibration program of bpf/empty.bpf.c) on MODE's rx hook.
+prog_name() {
 	case $2 in
-	ours)
-		report=$(with_programs $ip_b --ours "$1" "$if_b" --stats)
-		ns_per_run "$([ "$1" = xdp ] && echo netmon_xdp || echo netmon_ingress)" <<<"$report"
-		;;
-	empty)
-		if [ "$1" = xdp ]; then
-			report=$(with_programs $ip_b --empty xdp "$if_b" --stats)
-			ns_per_run empty_xdp <<<"$report"
-		else
-			report=$(with_programs $ip_b --empty "$1-first" "$if_b" --stats)
-			ns_per_run empty_tc <<<"$report"
-		fi
-		;;
-	*)
-		report=$(with_programs $ip_b "--empty=$2" "$1-first" "$if_b" --stats)
-		ns_per_run "${2}_tc" <<<"$report"
-		;;
+	ours) [ "$1" = xdp ] && echo netmon_xdp || echo netmon_ingress ;;
+	empty) [ "$1" = xdp ] && echo empty_xdp || echo empty_tc ;;
+	*) echo "${2}_tc" ;;
 	esac
+}
+
+# Where netmon_bench_attach puts the empty program when it is alone on a hook.
+empty_alone() { [ "$1" = xdp ] && echo xdp || echo "$1-first"; }
+
+# ns_alone MODE PROGRAM: one flood with only PROGRAM on $if_b's rx hook;
+# prints ns per run.
+ns_alone() {
+	local report args
+	case $2 in
+	ours) args=(--ours "$1" "$if_b") ;;
+	empty) args=(--empty "$(empty_alone "$1")" "$if_b") ;;
+	*) args=("--empty=$2" "$1-first" "$if_b") ;;
+	esac
+	report=$(with_programs $ip_b "${args[@]}" --stats)
+	ns_per_run "$(prog_name "$1" "$2")" <<<"$report"
 }
 
 # measure MODE METHOD PROGRAM LABEL: the rounds of one row group; appends the
@@ -209,30 +210,22 @@ measure() {
 			together)
 				if [ "$program" = ours ]; then
 					report=$(with_programs $ip_b --ours "$mode" "$if_b" --empty "$mode-$order" "$if_b" --stats)
-					ours=$(ns_per_run netmon_ingress <<<"$report")
 				else
 					report=$(with_programs $ip_b "--empty=$program" "$mode-last" "$if_b" \
 						--empty "$mode-$order" "$if_b" --stats)
-					ours=$(ns_per_run "${program}_tc" <<<"$report")
 				fi
-				empty=$(ns_per_run empty_tc <<<"$report")
+				ours=$(ns_per_run "$(prog_name "$mode" "$program")" <<<"$report")
+				empty=$(ns_per_run "$(prog_name "$mode" empty)" <<<"$report")
 				order=empty-$order
 				;;
 			apart)
-				local alone_empty
-				alone_empty=$([ "$mode" = xdp ] && echo xdp || echo "$mode-first")
 				if [ $order = first ]; then
-					report=$(with_programs $ip_b,$ip_d --ours "$mode" "$if_b" --empty "$alone_empty" "$if_d" --stats)
+					report=$(with_programs $ip_b,$ip_d --ours "$mode" "$if_b" --empty "$(empty_alone "$mode")" "$if_d" --stats)
 				else
-					report=$(with_programs $ip_b,$ip_d --ours "$mode" "$if_d" --empty "$alone_empty" "$if_b" --stats)
+					report=$(with_programs $ip_b,$ip_d --ours "$mode" "$if_d" --empty "$(empty_alone "$mode")" "$if_b" --stats)
 				fi
-				if [ "$mode" = xdp ]; then
-					ours=$(ns_per_run netmon_xdp <<<"$report")
-					empty=$(ns_per_run empty_xdp <<<"$report")
-				else
-					ours=$(ns_per_run netmon_ingress <<<"$report")
-					empty=$(ns_per_run empty_tc <<<"$report")
-				fi
+				ours=$(ns_per_run "$(prog_name "$mode" ours)" <<<"$report")
+				empty=$(ns_per_run "$(prog_name "$mode" empty)" <<<"$report")
 				order=$([ $order = first ] && echo ours-on-b || echo ours-on-d)
 				;;
 			esac

@@ -255,13 +255,17 @@ std::array<Band, 4> bands_for(const DeviceQuirks& q, const Counters& proc) {
   return b;
 }
 
-// How far `value` lies outside [-below, above]; 0 inside.
+// How far `value` lies outside [-below, above]; 0 inside. below and above
+// are in [0, INT64_MAX], so neither -below nor either difference can overflow
+// (no 128-bit arithmetic: 32-bit targets have none).
 int64_t excess(int64_t value, const Band& band) {
-  const __int128 v = value;
-  if (v < -static_cast<__int128>(band.below)) return static_cast<int64_t>(v + band.below);
-  if (v > band.above) return static_cast<int64_t>(v - band.above);
+  if (value < -band.below) return value + band.below;
+  if (value > band.above) return value - band.above;
   return 0;
 }
+
+// a + b for a, b >= 0, clamped at INT64_MAX.
+int64_t saturating_add(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
 
 int64_t magnitude(int64_t v) { return v == INT64_MIN ? INT64_MAX : v < 0 ? -v : v; }
 
@@ -477,8 +481,7 @@ std::string CompareReporter::compare(const std::vector<Link>& links,
       const int64_t off = excess(wrapping_sub(delta[i], s.skew[i]), bands[i]);
       const int64_t allowance =
           s.settled ? moved[i]
-                    : static_cast<int64_t>(std::min<__int128>(
-                          static_cast<__int128>(moved[i]) + s.first_motion[i], kUnbounded));
+                    : saturating_add(moved[i], s.first_motion[i]);
       match &= quiet ? off == 0 : magnitude(off) <= allowance;
     }
 

@@ -56,7 +56,7 @@ done
 EOF
 
 for series in "$@"; do
-	release=$("$repo/ci/vm-kernels" list | awk -v s="$series" '$1 == s { print $2 }')
+	release=$("$repo/ci/vm-kernels" release amd64 "$series")
 	[ -n "$release" ] || { echo "kmod-proc: no kernel for series '$series'" >&2; exit 2; }
 	build=$work/build-$release
 	mkdir -p "$build/kmod" "$build/include"

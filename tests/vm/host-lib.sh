@@ -21,7 +21,7 @@ require_vm_prereqs() {
 		command -v "$tool" >/dev/null || missing "$tool not found (run ci/deps)"
 	done
 	[ -x /bin/busybox ] || missing "/bin/busybox not found (run ci/deps)"
-	release=$("$repo/ci/vm-kernels" list 2>/dev/null | awk -v s="$series" '$1 == s { print $2 }') || true
+	release=$("$repo/ci/vm-kernels" release amd64 "$series" 2>/dev/null) || true
 	[ -n "$release" ] || missing "ci/vm-kernels resolves no kernel for series '$series'"
 	kdir=/usr/src/linux-headers-$release
 	[ -f "$kdir/Makefile" ] || missing "no headers in $kdir (run ci/vm-kernels install-headers)"

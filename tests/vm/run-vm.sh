@@ -18,14 +18,14 @@
 # the --env variables already loaded. Its exit status 0 is the verdict
 # "NETMON-VM: PASS"; anything else is "NETMON-VM: FAIL <reason>", with the
 # reason given to fail() or the exit status.
-# Kernels are unpacked once into ${NETMON_VM_CACHE:-/var/cache/netmon-vm}.
+# Kernels are unpacked once into ${NETMON_CACHE:-/var/cache/netmon}/kernels.
 # Exits 0 on PASS, 1 on FAIL, timeout or a VM that gave no verdict, 2 on
 # bad usage or a missing prerequisite.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-cache=${NETMON_VM_CACHE:-/var/cache/netmon-vm}
+cache=${NETMON_CACHE:-/var/cache/netmon}/kernels
 
 die() { echo "run-vm: $*" >&2; exit 2; }
 
@@ -59,7 +59,7 @@ done
 # A series ("6.1") names the release ci/vm-kernels resolves for it.
 release=$kernel
 if [ ! -f "$cache/$kernel/.done" ]; then
-	release=$("$repo/ci/vm-kernels" list | awk -v k="$kernel" '$1 == k { print $2 }') || true
+	release=$("$repo/ci/vm-kernels" list | awk -v k="$kernel" '$1 == "amd64" && $2 == k { print $3 }') || true
 	[ -n "$release" ] || release=$kernel
 fi
 
@@ -67,7 +67,7 @@ kroot=$cache/$release
 if [ ! -f "$kroot/.done" ]; then
 	mkdir -p "$cache"
 	# Parallel runs share the cache; one unpacks while the other waits.
-	flock "$cache/.lock" "$repo/ci/vm-kernels" unpack "$cache" >/dev/null ||
+	flock "$cache/.lock" "$repo/ci/vm-kernels" unpack "$cache" "$release" >/dev/null ||
 		die "could not unpack the kernels into $cache (ci/vm-kernels unpack)"
 fi
 [ -f "$kroot/.done" ] || die "kernel $release is not one ci/vm-kernels unpacks"

@@ -11,7 +11,13 @@
  * any per-CPU array counter can do, the lookup plus adding the skb's length
  * and one packet, which is netmon's common path without GSO or overflow.
  */
+/* UAPI headers, as netmon.bpf.c (see there); NETMON_VMLINUX_H for the test. */
+#ifdef NETMON_VMLINUX_H
+#define BPF_NO_PRESERVE_ACCESS_INDEX /* ctx fields need no CO-RE */
 #include "vmlinux.h"
+#else
+#include <linux/bpf.h>
+#endif
 #include <bpf/bpf_helpers.h>
 
 struct {

@@ -5,16 +5,33 @@
  * packet on unchanged, with the verdict that lets later programs run.
  *
  * Only __sk_buff / xdp_md context fields are read, so the object loads on
- * kernels without BTF (many OpenWrt builds); the verifier rewrites those
- * accesses for the running kernel.
+ * kernels without BTF (many OpenWrt builds): the verifier rewrites those
+ * accesses for the running kernel. For the same reason the types come from
+ * the UAPI headers, which are the same for every architecture under
+ * -target bpf, not from a vmlinux.h; NETMON_VMLINUX_H builds the same
+ * source against one, and tests/cross checks both give identical
+ * instructions.
  *
- * Budget: at most 1.15x the per-packet cost of an empty tc program, so the
- * common path is one inlined per-CPU array lookup, one test and two adds;
- * everything rare (ifindex beyond the array, GSO) sits in out-of-line
- * subprograms.
+ * The common path is one inlined per-CPU array lookup, one test and two
+ * adds; everything rare (ifindex beyond the array, GSO) sits in out-of-line
+ * subprograms. Its per-packet cost against an empty program is measured by
+ * bench/bpf-cost.sh; the README's benchmark table has the figures (the
+ * 1.15x budget is missed by a few percent, at the floor of any per-CPU
+ * counter).
  */
+#ifdef NETMON_VMLINUX_H
 #define BPF_NO_PRESERVE_ACCESS_INDEX /* ctx fields need no CO-RE: no vmlinux BTF at load */
 #include "vmlinux.h"
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88A8
+#else
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#endif
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "netmon/abi.h"
@@ -25,11 +42,6 @@
  */
 #define NETMON_TC_NEXT (-1)
 
-#define ETH_HLEN 14
-#define ETH_P_IP 0x0800
-#define ETH_P_IPV6 0x86DD
-#define ETH_P_8021Q 0x8100
-#define ETH_P_8021AD 0x88A8
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Runs the host-built netmon-agent inside a test VM; agent-test.sh boots it
 # with run-vm.sh, which has loaded guest-lib.sh (fail, step, klog_*) and put
 # netmon-agent, iproute2's ip/tc, kmod's insmod/rmmod, bpftool and jq first
@@ -155,14 +156,31 @@ echo "$last" | jq -e --argjson p "$PACKETS" --argjson b "$BYTES" '.interfaces.va
 	fail "final --compare snapshot of va: want match, zero deltas, bpf = proc = $PACKETS packets / $BYTES bytes each way"
 grep -q "compare summary: 'va'" "$OUT/compare.err" || fail "no compare summary for va on stderr"
 expect_nothing_attached "--compare va"
+result attach "$NETMON_EXPECT_ATTACH"
+result compare_exact "$PACKETS/$BYTES"
 
-step "--bpf va --count 2"
-agent_start bpf -v --bpf va --count 2 --interval "$INTERVAL"
-wait "$AGENT_PID" || fail "netmon-agent --bpf va --count 2 exited with $?"
-[ "$(wc -l <"$OUT/bpf.out")" -eq 2 ] || { cat "$OUT/bpf.out"; fail "--bpf --count 2 wrote $(wc -l <"$OUT/bpf.out") lines"; }
+step "--bpf va: exact totals for known traffic"
+agent_start bpf -v --bpf va --interval "$INTERVAL"
+expect_attach_mode bpf
+ping -q -c "$OUT_COUNT" -s "$OUT_SIZE" -i 0.2 -W 3 10.99.0.2 >/dev/null ||
+	fail "ping va -> vb"
+ip netns exec peer ping -q -c "$IN_COUNT" -s "$IN_SIZE" -i 0.2 -W 3 10.99.0.1 >/dev/null ||
+	fail "ping vb -> va"
+sleep 1.5
+agent_stop bpf
 expect_lines "$OUT/bpf.out" '.source == "bpf" and (.interfaces.va | has("rx_bytes") and has("tx_packets"))'
-grep -q "bpf: $NETMON_EXPECT_ATTACH mode" "$OUT/bpf.err" || fail "--bpf did not choose $NETMON_EXPECT_ATTACH"
+[ "$(wc -l <"$OUT/bpf.out")" -ge 3 ] || { cat "$OUT/bpf.out"; fail "--bpf wrote $(wc -l <"$OUT/bpf.out") lines, want >= 3"; }
+# Totals since attach: 0 in the baseline, exactly the pings at the end.
+head -n 1 "$OUT/bpf.out" | jq -e '.seq == 0 and (.interfaces.va
+	| .rx_bytes == 0 and .rx_packets == 0 and .tx_bytes == 0 and .tx_packets == 0)' >/dev/null ||
+	fail "--bpf baseline of va is not all zero: $(head -n 1 "$OUT/bpf.out")"
+last=$(tail -n 1 "$OUT/bpf.out")
+echo "last --bpf snapshot: $last"
+echo "$last" | jq -e --argjson p "$PACKETS" --argjson b "$BYTES" '.interfaces.va
+	| .rx_bytes == $b and .rx_packets == $p and .tx_bytes == $b and .tx_packets == $p' >/dev/null ||
+	fail "final --bpf snapshot of va: want $PACKETS packets / $BYTES bytes each way"
 expect_nothing_attached "--bpf va"
+result bpf_exact "$PACKETS/$BYTES"
 
 step "--compare all: lo and va agree"
 agent_start compare-all --compare all --interval "$INTERVAL"
@@ -176,6 +194,7 @@ expect_lines "$OUT/compare-all.out" '.source == "compare"'
 # lo carries both the requests and the replies: 6 packets each way; its
 # /proc/net/dev bytes lack the Ethernet header BPF sees (loopback_l2_header).
 for want in "lo 6 $((6 * 242))" "va 2 $((2 * 98))"; do
+	# shellcheck disable=SC2086 # three words
 	set -- $want
 	echo "$last" | jq -e --arg d "$1" --argjson p "$2" --argjson b "$3" '.interfaces[$d]
 		| .match == true and ([.delta[]] | length == 4 and all(. == 0))

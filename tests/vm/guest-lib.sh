@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Helpers for guest scripts: /netmon-vm/lib.sh, loaded before the script runs
 # (run-vm.sh, guest-init.sh).
 
@@ -7,6 +8,11 @@ fail() {
 	echo "$*" >/run/netmon-vm/reason
 	echo "FAIL: $*" >&2
 	exit 1
+}
+
+# A finding for the host's results row (vm-test.sh): "NETMON-RESULT: KEY VALUE".
+result() {
+	echo "NETMON-RESULT: $1 $2"
 }
 
 step() {
@@ -22,7 +28,10 @@ klog_take() {
 # Fails if the kernel warned, oopsed or hit a BUG at any time so far.
 klog_check_clean() {
 	klog_take >/dev/null
-	if grep -E 'WARNING:|BUG:|Call Trace|Oops|general protection|RIP:' /run/netmon-vm/klog; then
+	# x86 and s390x say "Call Trace", arm64 "Call trace" and "Internal
+	# error", arm64 and MIPS "Unable to handle kernel".
+	if grep -E 'WARNING:|BUG:|Call [Tt]race|Oops|Internal error|Unable to handle kernel|general protection|Kernel panic' \
+		/run/netmon-vm/klog; then
 		fail "kernel log shows a warning or a bug"
 	fi
 	# Taint flags W (a warning was printed) and D (the kernel died).

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by the host side of the VM tests (kmod-test.sh, agent-test.sh).
+# Sourced by the host side of the VM tests (vm-test.sh).
 # Expects $test_name, $series and $repo to be set.
 # shellcheck disable=SC2154
 
@@ -13,16 +13,24 @@ missing() {
 	exit 77
 }
 
-# Checks the tools every VM test needs plus "$@", then sets $release (the
-# kernel of $series) and $kdir (its headers).
+# Checks the tools a VM test of architecture $1 needs, then sets $release
+# (the kernel of $1 $series).
 require_vm_prereqs() {
-	local tool
-	for tool in qemu-system-x86_64 cpio make gcc ip insmod rmmod "$@"; do
+	local tool qemu
+	case "$1" in
+	amd64) qemu="qemu-system-x86_64" ;;
+	arm64) qemu="qemu-system-aarch64" ;;
+	*) qemu="qemu-system-$1" ;;
+	esac
+	for tool in "$qemu" cpio readelf make gcc; do
 		command -v "$tool" >/dev/null || missing "$tool not found (run ci/deps)"
 	done
-	[ -x /bin/busybox ] || missing "/bin/busybox not found (run ci/deps)"
-	release=$("$repo/ci/vm-kernels" release amd64 "$series" 2>/dev/null) || true
-	[ -n "$release" ] || missing "ci/vm-kernels resolves no kernel for series '$series'"
-	kdir=/usr/src/linux-headers-$release
-	[ -f "$kdir/Makefile" ] || missing "no headers in $kdir (run ci/vm-kernels install-headers)"
+	if [ "$1" = amd64 ]; then
+		for tool in ip tc insmod rmmod bpftool jq; do
+			command -v "$tool" >/dev/null || missing "$tool not found (run ci/deps)"
+		done
+		[ -x /bin/busybox ] || missing "/bin/busybox not found (run ci/deps)"
+	fi
+	release=$("$repo/ci/vm-kernels" release "$1" "$series" 2>/dev/null) || true
+	[ -n "$release" ] || missing "ci/vm-kernels resolves no $1 kernel for series '$series'"
 }

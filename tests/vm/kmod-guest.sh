@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Checks netmon_proc.ko inside a test VM; kmod-test.sh boots it with
 # run-vm.sh, which has loaded guest-lib.sh (fail, step, klog_*) and put
 # iproute2's ip and kmod's insmod/rmmod before busybox's. busybox insmod

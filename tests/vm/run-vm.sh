@@ -1,23 +1,35 @@
 #!/usr/bin/env bash
 # Boots one of Debian's kernels (ci/vm-kernels) under qemu (TCG) with a
-# busybox initramfs, runs a guest script as root and exits by its verdict.
+# busybox initramfs, runs guest scripts as root and exits by their verdict.
 #
-# usage: run-vm.sh --kernel SERIES|RELEASE --script GUEST.sh [options]
+# usage: run-vm.sh [--arch ARCH] --kernel SERIES|RELEASE --script GUEST.sh [options]
+#   --arch ARCH          amd64 (default), arm64, s390x or mipsel: the qemu
+#                        machine, the kernel and the guest's userland
+#   --script GUEST.sh    run in the guest; repeatable: the scripts run in
+#                        order in the same boot, the network and netmon_proc
+#                        reset between them, each with its own verdict line
 #   --module FILE.ko     copy to /netmon-vm/modules/ (the script loads it)
 #   --kmod NAME          a module of that kernel, with its dependencies,
 #                        loaded before the script runs (veth always is)
-#   --binary PATH        host executable to /usr/local/bin/ (first on PATH),
-#                        with its shared libraries and the dynamic loader
+#   --tool NAME          a program of the guest's userland (ip, tc, insmod,
+#                        rmmod, bpftool, jq, ...) to /usr/local/bin/, first on
+#                        PATH: the host's own on amd64, else from Debian's
+#                        packages for ARCH (guest-userland.sh)
+#   --binary PATH        host file (built for ARCH) to /usr/local/bin/, with
+#                        the shared libraries its ELF NEEDED entries name,
+#                        taken from the same userland as --tool
 #   --file SRC:DST       any host file to DST in the guest
-#   --env NAME=VALUE     exported to the script
+#   --env NAME=VALUE     exported to the scripts
 #   --timeout SECONDS    whole VM run, boot included (default 150)
 #   --log FILE           console log (default: a temporary file, kept on failure)
+#   --stats FILE         write "secs=<boot+test seconds>" there
 #   --verbose            stream the console while it runs
 #
-# The guest script runs from /netmon-vm with the helpers of guest-lib.sh and
-# the --env variables already loaded. Its exit status 0 is the verdict
-# "NETMON-VM: PASS"; anything else is "NETMON-VM: FAIL <reason>", with the
-# reason given to fail() or the exit status.
+# Each guest script runs from /netmon-vm with the helpers of guest-lib.sh and
+# the --env variables already loaded. Its exit status 0 is the verdict line
+# "NETMON-VM: STEP NAME PASS", anything else "NETMON-VM: STEP NAME FAIL
+# <reason>"; the VM's verdict is "NETMON-VM: PASS" when every script passed.
+# NETMON_VM_APPEND adds kernel parameters (loglevel=7 shows the boot).
 # Kernels are unpacked once into ${NETMON_CACHE:-/var/cache/netmon}/kernels.
 # Exits 0 on PASS, 1 on FAIL, timeout or a VM that gave no verdict, 2 on
 # bad usage or a missing prerequisite.
@@ -29,37 +41,76 @@ cache=${NETMON_CACHE:-/var/cache/netmon}/kernels
 
 die() { echo "run-vm: $*" >&2; exit 2; }
 
-kernel="" script="" timeout=150 log="" verbose=0
-modules=() kmods=(veth) binaries=() files=() envs=()
+arch=amd64 kernel="" timeout=150 log="" stats="" verbose=0
+scripts=() modules=() kmods=(veth) tools=() binaries=() files=() envs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--arch) arch=${2:?}; shift ;;
 	--kernel) kernel=${2:?}; shift ;;
-	--script) script=${2:?}; shift ;;
+	--script) scripts+=("${2:?}"); shift ;;
 	--module) modules+=("${2:?}"); shift ;;
 	--kmod) kmods+=("${2:?}"); shift ;;
+	--tool) tools+=("${2:?}"); shift ;;
 	--binary) binaries+=("${2:?}"); shift ;;
 	--file) files+=("${2:?}"); shift ;;
 	--env) envs+=("${2:?}"); shift ;;
 	--timeout) timeout=${2:?}; shift ;;
 	--log) log=${2:?}; shift ;;
+	--stats) stats=${2:?}; shift ;;
 	--verbose) verbose=1 ;;
 	*) die "unknown option '$1' (see the top of $0)" ;;
 	esac
 	shift
 done
 [ -n "$kernel" ] || die "--kernel is required"
-[ -f "$script" ] || die "guest script '$script' not found"
-for tool in qemu-system-x86_64 cpio modinfo ldd timeout flock xz; do
+[ ${#scripts[@]} -gt 0 ] || die "--script is required"
+for s in "${scripts[@]}"; do [ -f "$s" ] || die "guest script '$s' not found"; done
+
+# Per architecture: qemu, machine, memory, console. The 4kc-malta kernel
+# is uniprocessor and Malta addresses 256 MiB of RAM directly. arm64:
+# plain "-cpu max" emulates pointer authentication, about 4x slower.
+case "$arch" in
+amd64)
+	qemu=(qemu-system-x86_64 -m 1G -smp 2)
+	console=ttyS0
+	;;
+arm64)
+	qemu=(qemu-system-aarch64 -M virt -cpu "max,pauth-impdef=on" -m 1G -smp 2)
+	console=ttyAMA0
+	;;
+s390x)
+	qemu=(qemu-system-s390x -M s390-ccw-virtio -cpu max -m 1G -smp 2)
+	console=ttysclp0
+	;;
+mipsel)
+	qemu=(qemu-system-mipsel -M malta -cpu 24Kc -m 256M)
+	console=ttyS0
+	;;
+*) die "unknown --arch '$arch' (amd64, arm64, s390x, mipsel)" ;;
+esac
+for tool in "${qemu[0]}" cpio modinfo readelf timeout flock xz; do
 	command -v "$tool" >/dev/null || die "$tool not found (run ci/deps)"
 done
-# The initramfs has no libc for busybox: it must be the static one.
-[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 ||
-	die "/bin/busybox is missing or not static (apt-get install busybox-static)"
 
-# A series ("6.1") names the release ci/vm-kernels resolves for it.
+# The guest's userland: the host's own on amd64, Debian's packages for the
+# architecture otherwise.
+if [ "$arch" = amd64 ]; then
+	sysroot=""
+	busybox=/bin/busybox
+	# The initramfs has no libc for busybox: it must be the static one.
+	if [ ! -x "$busybox" ] || readelf -d "$busybox" 2>/dev/null | grep -q NEEDED; then
+		die "/bin/busybox is missing or not static (apt-get install busybox-static)"
+	fi
+else
+	sysroot=$("$here/guest-userland.sh" "$arch") || die "no guest userland for $arch (guest-userland.sh)"
+	busybox=$sysroot/bin/busybox
+	[ -x "$busybox" ] || die "$busybox missing"
+fi
+
+# A series ("6.1") names the release ci/vm-kernels resolves for ARCH.
 release=$kernel
 if [ ! -f "$cache/$kernel/.done" ]; then
-	release=$("$repo/ci/vm-kernels" list | awk -v k="$kernel" '$1 == "amd64" && $2 == k { print $3 }') || true
+	release=$("$repo/ci/vm-kernels" list "$arch" | awk -v k="$kernel" '$2 == k { print $3 }') || true
 	[ -n "$release" ] || release=$kernel
 fi
 
@@ -68,7 +119,7 @@ if [ ! -f "$kroot/.done" ]; then
 	mkdir -p "$cache"
 	# Parallel runs share the cache; one unpacks while the other waits.
 	flock "$cache/.lock" "$repo/ci/vm-kernels" unpack "$cache" "$release" >/dev/null ||
-		die "could not unpack the kernels into $cache (ci/vm-kernels unpack)"
+		die "could not unpack kernel $release into $cache (ci/vm-kernels unpack)"
 fi
 [ -f "$kroot/.done" ] || die "kernel $release is not one ci/vm-kernels unpacks"
 vmlinuz=$kroot/boot/vmlinuz-$release
@@ -76,7 +127,12 @@ moddir=$kroot/lib/modules/$release
 [ -f "$vmlinuz" ] || die "$vmlinuz missing"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/netmon-vm.XXXXXX")
-cleanup() { rm -rf "$work"; }
+qemu_pid=""
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	[ -z "$qemu_pid" ] || kill "$qemu_pid" 2>/dev/null || true
+	rm -rf "$work"
+}
 trap cleanup EXIT
 root=$work/root
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,proc,sys,dev,run,tmp,etc,var} \
@@ -86,24 +142,104 @@ ln -s ../run "$root/var/run"
 # The kernel opens /dev/console for /init before anything is mounted.
 mknod -m 600 "$root/dev/console" c 5 1
 
-cp /bin/busybox "$root/bin/busybox"
-while read -r applet; do
-	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
-done < <(/bin/busybox --list-full)
+# Applets are linked by /init (busybox --install): a foreign busybox cannot
+# list them here.
+cp "$busybox" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
 
-# Copies a file to the same path in the guest; symlinks are resolved.
-copy_same_path() {
-	mkdir -p "$root$(dirname "$1")"
-	cp -L "$1" "$root$1"
+# Resolves PATH inside the userland: symlinks there may be absolute
+# (/sbin/insmod -> /bin/kmod), and must not lead to the host's files.
+in_sysroot() {
+	local p=$1 t n=0
+	while [ -L "$sysroot$p" ] && [ $n -lt 20 ]; do
+		t=$(readlink "$sysroot$p")
+		case "$t" in
+		/*) p=$t ;;
+		*) p=$(dirname "$p")/$t ;;
+		esac
+		n=$((n + 1))
+	done
+	[ -e "$sysroot$p" ] || return 1
+	echo "$p"
 }
 
-for bin in "${binaries[@]}"; do
-	[ -x "$bin" ] || die "--binary '$bin' is not an executable"
-	cp -L "$bin" "$root/usr/local/bin/$(basename "$bin")"
-	ldd "$bin" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
-		while read -r lib; do
-			[ -e "$root$lib" ] || copy_same_path "$lib"
+# Where the userland's dynamic loader finds a library (no ld.so.cache in
+# the guest: the multiarch directories are glibc's built-in ones in Debian).
+case "$arch" in
+amd64) triplet=x86_64-linux-gnu ;;
+arm64) triplet=aarch64-linux-gnu ;;
+*) triplet=$arch-linux-gnu ;;
+esac
+libdirs=()
+for d in "/lib/$triplet" "/usr/lib/$triplet" /lib /usr/lib; do
+	if [ -d "$sysroot$d" ]; then libdirs+=("$d"); fi
+done
+
+declare -A copied=()
+# Copies the userland file at guest path $1 to the same path in the guest,
+# resolved, then its ELF interpreter and NEEDED libraries, recursively.
+copy_with_libs() {
+	local src=$1 dst=${2:-$1} lib found d
+	[ -z "${copied[$dst]:-}" ] || return 0
+	copied[$dst]=1
+	mkdir -p "$root$(dirname "$dst")"
+	cp "$sysroot$src" "$root$dst"
+	found=$(readelf -l "$sysroot$src" 2>/dev/null |
+		sed -n 's/.*\[Requesting program interpreter: \(.*\)\]/\1/p')
+	if [ -n "$found" ]; then
+		local real
+		real=$(in_sysroot "$found") || die "$src: interpreter $found not in the userland"
+		copy_with_libs "$real"
+		[ "$real" = "$found" ] || { mkdir -p "$root$(dirname "$found")"; ln -sf "$real" "$root$found"; }
+	fi
+	while read -r lib; do
+		found=""
+		for d in "${libdirs[@]}"; do
+			if found=$(in_sysroot "$d/$lib"); then break; fi
 		done
+		[ -n "$found" ] || die "$src needs $lib, which the $arch userland does not have"
+		copy_with_libs "$found" "$d/$lib"
+	done < <(readelf -d "$sysroot$src" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+}
+
+for name in "${tools[@]}"; do
+	found=""
+	for d in /usr/sbin /usr/bin /sbin /bin; do
+		if found=$(in_sysroot "$d/$name"); then break; fi
+	done
+	[ -n "$found" ] || die "--tool '$name': not in the $arch userland"
+	# kmod picks insmod/rmmod by argv[0]: the copy keeps the tool's name.
+	copy_with_libs "$found" "/usr/local/bin/$name"
+done
+
+# Class, byte order and machine of an ELF file, to tell a binary built for
+# another architecture before the guest says "exec format error".
+elf_kind() {
+	readelf -h "$1" 2>/dev/null | sed -n 's/^ *\(Class\|Data\|Machine\): *//p' | tr '\n' ' '
+}
+want_kind=$(elf_kind "$busybox")
+for bin in "${binaries[@]}"; do
+	[ -f "$bin" ] || die "--binary '$bin' not found"
+	[ "$(elf_kind "$bin")" = "$want_kind" ] ||
+		die "--binary '$bin' is $(elf_kind "$bin"), not $want_kind as the $arch guest"
+	b=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+	# Libraries from the userland; the file itself from the host.
+	cp -L "$b" "$root/usr/local/bin/$(basename "$bin")"
+	chmod 755 "$root/usr/local/bin/$(basename "$bin")"
+	while read -r lib; do
+		found=""
+		for d in "${libdirs[@]}"; do
+			if found=$(in_sysroot "$d/$lib"); then break; fi
+		done
+		[ -n "$found" ] || die "$bin needs $lib, which the $arch userland does not have"
+		copy_with_libs "$found" "$d/$lib"
+	done < <(readelf -d "$b" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+	interp=$(readelf -l "$b" 2>/dev/null | sed -n 's/.*\[Requesting program interpreter: \(.*\)\]/\1/p')
+	if [ -n "$interp" ]; then
+		real=$(in_sysroot "$interp") || die "$bin: interpreter $interp not in the $arch userland"
+		copy_with_libs "$real"
+		[ "$real" = "$interp" ] || { mkdir -p "$root$(dirname "$interp")"; ln -sf "$real" "$root$interp"; }
+	fi
 done
 
 for mod in "${modules[@]}"; do
@@ -113,7 +249,9 @@ done
 
 for spec in "${files[@]}"; do
 	src=${spec%%:*} dst=${spec#*:}
-	[ -f "$src" ] && [ -n "$dst" ] && [ "$src" != "$spec" ] || die "--file '$spec': want an existing SRC:DST"
+	if [ ! -f "$src" ] || [ -z "$dst" ] || [ "$src" = "$spec" ]; then
+		die "--file '$spec': want an existing SRC:DST"
+	fi
 	mkdir -p "$root$(dirname "$dst")"
 	cp -L "$src" "$root$dst"
 done
@@ -159,25 +297,22 @@ for path in "${order[@]}"; do
 done
 
 : >"$root/netmon-vm/env"
-# busybox's shell runs its own applet before anything on PATH: a host
-# binary named like one (ip, tc) is reached through a function instead.
-# busybox's env, timeout and xargs prefer applets too: give them the path.
-applets=$(/bin/busybox --list)
-for bin in "${binaries[@]}"; do
-	name=$(basename "$bin")
-	if grep -qx -- "$name" <<<"$applets"; then
-		printf '%s() { /usr/local/bin/%s "$@"; }\n' "$name" "$name" >>"$root/netmon-vm/env"
-	fi
-done
 for kv in "${envs[@]}"; do
 	name=${kv%%=*} value=${kv#*=}
-	[[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] && [ "$name" != "$kv" ] || die "--env '$kv': want NAME=VALUE"
+	if ! [[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || [ "$name" = "$kv" ]; then
+		die "--env '$kv': want NAME=VALUE"
+	fi
 	printf "export %s='%s'\n" "$name" "${value//\'/\'\\\'\'}" >>"$root/netmon-vm/env"
 done
 
 install -m 755 "$here/guest-init.sh" "$root/init"
 install -m 644 "$here/guest-lib.sh" "$root/netmon-vm/lib.sh"
-install -m 755 "$script" "$root/netmon-vm/guest.sh"
+: >"$root/netmon-vm/scripts"
+for s in "${scripts[@]}"; do
+	name=$(basename "$s" .sh)
+	install -m 755 "$s" "$root/netmon-vm/$name.sh"
+	echo "$name" >>"$root/netmon-vm/scripts"
+done
 
 # Uncompressed: unpacking gzip under TCG costs more than reading the bytes.
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$work/initrd"
@@ -187,21 +322,43 @@ if [ -z "$log" ]; then
 	log=$(mktemp "${TMPDIR:-/tmp}/netmon-vm-$release.XXXXXX.log")
 	keep_log=0
 fi
+raw=$work/console
+: >"$raw"
 start=$(date +%s.%N)
-set +e
 # KVM hangs on this machine: TCG only. A panic reboots, -no-reboot then
 # exits. mitigations=off: the guest's speculation workarounds cost TCG time.
-timeout -k 5 "$timeout" qemu-system-x86_64 -accel tcg -m 1G -smp 2 \
-	-nographic -no-reboot -nic none \
+timeout -k 5 "$timeout" "${qemu[@]}" -accel tcg -nographic -no-reboot -nic none \
 	-kernel "$vmlinuz" -initrd "$work/initrd" \
-	-append "console=ttyS0 panic=-1 quiet mitigations=off" </dev/null 2>&1 |
-	tr -d '\r' | if [ "$verbose" -eq 1 ]; then tee "$log"; else cat >"$log"; fi
-qemu_rc=${PIPESTATUS[0]}
+	-append "console=$console panic=-1 quiet mitigations=off ${NETMON_VM_APPEND:-}" </dev/null >"$raw" 2>&1 &
+qemu_pid=$!
+tail_pid=""
+if [ "$verbose" -eq 1 ]; then
+	tail -n +1 -f "$raw" --pid "$qemu_pid" | tr -d '\r' &
+	tail_pid=$!
+fi
+# The verdict ends the run: a machine whose power-off qemu does not model
+# would otherwise sit until the timeout.
+qemu_rc=""
+while kill -0 "$qemu_pid" 2>/dev/null; do
+	if grep -aq 'NETMON-VM: \(PASS\|FAIL\)' "$raw"; then
+		sleep 2
+		kill "$qemu_pid" 2>/dev/null || true
+		break
+	fi
+	sleep 0.5
+done
+set +e
+wait "$qemu_pid"
+qemu_rc=$?
 set -e
+qemu_pid=""
+[ -z "$tail_pid" ] || wait "$tail_pid" 2>/dev/null || true
 secs=$(echo "$(date +%s.%N) $start" | awk '{ printf "%.1f", $1 - $2 }')
+tr -d '\r' <"$raw" >"$log"
+[ -z "$stats" ] || echo "secs=$secs" >"$stats"
 
 verdict=$(grep -a -o 'NETMON-VM: \(PASS\|FAIL.*\)' "$log" | tail -n1 || true)
-if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
+if [ -z "$verdict" ] && { [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; }; then
 	verdict="NETMON-VM: FAIL timed out after ${timeout}s"
 elif [ -z "$verdict" ]; then
 	verdict="NETMON-VM: FAIL no verdict (qemu exited with $qemu_rc)"
@@ -209,13 +366,13 @@ fi
 
 if [ "$verdict" = "NETMON-VM: PASS" ]; then
 	if [ "$keep_log" -eq 1 ]; then
-		echo "run-vm: $release: PASS in ${secs}s (log: $log)"
+		echo "run-vm: $arch $release: PASS in ${secs}s (log: $log)"
 	else
 		rm -f "$log"
-		echo "run-vm: $release: PASS in ${secs}s"
+		echo "run-vm: $arch $release: PASS in ${secs}s"
 	fi
 	exit 0
 fi
-[ "$verbose" -eq 1 ] || { echo "----- console log of $release ($log) -----"; cat "$log"; echo "-----"; }
-echo "run-vm: $release: ${verdict#NETMON-VM: } after ${secs}s (log: $log)" >&2
+[ "$verbose" -eq 1 ] || { echo "----- console log of $arch $release ($log) -----"; cat "$log"; echo "-----"; }
+echo "run-vm: $arch $release: ${verdict#NETMON-VM: } after ${secs}s (log: $log)" >&2
 exit 1

@@ -64,14 +64,18 @@ done | sort -t$'\t' -k1,1n -k2,2V | cut -f3 | while read -r f; do
 		esac
 	}
 	read -r bytes linkage <<<"$binary"
-	size=$(awk -v b="$bytes" 'BEGIN { printf "%.1f MiB", b / 1048576 }')
+	size=$(awk -v b="$bytes" 'BEGIN {
+		n = split(b, s, "/")
+		printf "%.1f MiB", s[1] / 1048576
+		if (n > 1) printf " (%.1f MiB stripped)", s[2] / 1048576
+	}')
 	[ "$module" = pass ] || module="**$module**"
 	case "$attach" in
 	tc) attach="legacy tc" ;;
 	tcx) attach="tcx" ;;
 	*) attach="**$attach**" ;;
 	esac
-	printf '| %s | %s | %s | %s | %s | %s | %s %s | %s s |\n' "$name" "$rel" "$attach" "$module" \
-		"$(exact "$compare")" "$(exact "$bpf")" "$size" "$linkage" "$secs"
+	printf '| %s | %s | %s | %s | %s | %s | %s, %s | %s s |\n' "$name" "$rel" "$attach" "$module" \
+		"$(exact "$compare")" "$(exact "$bpf")" "$linkage" "$size" "$secs"
 done
 awk -F'\t' '{ s += $8; n++ } END { printf "\nTotal boot+test time of %d VMs: %.0f s.\n", n, s }' "${rows[@]}"

@@ -19,7 +19,8 @@
 #
 # With --results DIR, writes DIR/ARCH-SERIES.row (tab-separated: arch,
 # kernel release, attach mode, module contract, compare exact, bpf exact,
-# agent size and linkage, boot+test seconds), even for a failure, and keeps
+# "agent bytes[/stripped bytes] linkage", boot+test seconds), even for a
+# failure, and keeps
 # the console log beside it; results-table.sh renders the rows.
 # A missing prerequisite skips the test (exit 77), or fails it when CI=true.
 set -euo pipefail
@@ -73,7 +74,13 @@ else
 	[ -f "$ko" ] || missing "no $ko (run ci/cross-build $arch)"
 fi
 
+# The size a router would ship: ci/cross-build's stripped copy, when it is
+# of the same build; the binary that ran is the unstripped one.
 size=$(stat -c %s "$agent")
+stripped=$(dirname "$(dirname "$agent")")/netmon-agent.stripped
+if [ "$arch" != amd64 ] && [ -f "$stripped" ] && [ ! "$agent" -nt "$stripped" ]; then
+	size="$size/$(stat -c %s "$stripped")"
+fi
 if readelf -l "$agent" 2>/dev/null | grep -q 'program interpreter'; then
 	linkage=dynamic
 else

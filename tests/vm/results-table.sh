@@ -42,13 +42,13 @@ order() {
 }
 
 # shellcheck disable=SC2016 # Markdown backquotes
-echo '| Architecture | Kernel | Attach | Module contract | `--compare` exact at rest | `--bpf` exact | Agent binary | Boot+test |'
+echo '| Architecture | Kernel | Attach, BPF execution | Module contract | `--compare` exact at rest | `--bpf` exact | Agent binary | Boot+test |'
 echo '|---|---|---|---|---|---|---|---|'
 for f in "${rows[@]}"; do
 	IFS=$'\t' read -r arch rel _ <"$f"
 	printf '%s\t%s\t%s\n' "$(order "$arch")" "$rel" "$f"
 done | sort -t$'\t' -k1,1n -k2,2V | cut -f3 | while read -r f; do
-	IFS=$'\t' read -r arch rel attach module compare bpf binary secs <"$f"
+	IFS=$'\t' read -r arch rel attach module compare bpf binary secs exec <"$f"
 	case "$arch" in
 	amd64) name="x86-64" ;;
 	arm64) name="arm64 (aarch64)" ;;
@@ -75,6 +75,7 @@ done | sort -t$'\t' -k1,1n -k2,2V | cut -f3 | while read -r f; do
 	tcx) attach="tcx" ;;
 	*) attach="**$attach**" ;;
 	esac
+	attach="$attach, ${exec:-?}"
 	printf '| %s | %s | %s | %s | %s | %s | %s, %s | %s s |\n' "$name" "$rel" "$attach" "$module" \
 		"$(exact "$compare")" "$(exact "$bpf")" "$linkage" "$size" "$secs"
 done

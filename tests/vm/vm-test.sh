@@ -19,7 +19,8 @@
 #
 # With --results DIR, writes DIR/ARCH-SERIES.row (tab-separated: arch,
 # kernel release, attach mode, module contract, compare exact, bpf exact,
-# "agent bytes[/stripped bytes] linkage", boot+test seconds), even for a
+# "agent bytes[/stripped bytes] linkage", boot+test seconds, JIT or
+# interpreter), even for a
 # failure, and keeps
 # the console log beside it; results-table.sh renders the rows.
 # A missing prerequisite skips the test (exit 77), or fails it when CI=true.
@@ -109,8 +110,8 @@ result_of() {
 }
 secs=$(sed -n 's/^secs=//p' "$work/stats" 2>/dev/null)
 if [ -n "$results" ]; then
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$arch" "$release" "$(result_of attach)" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$arch" "$release" "$(result_of attach)" \
 		"$(step_of kmod-guest)" "$(result_of compare_exact)" "$(result_of bpf_exact)" \
-		"$size $linkage" "${secs:-?}" >"$results/$arch-$series.row"
+		"$size $linkage" "${secs:-?}" "$(result_of bpf_exec)" >"$results/$arch-$series.row"
 fi
 exit "$rc"

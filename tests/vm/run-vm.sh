@@ -215,13 +215,13 @@ done
 # Class, byte order and machine of an ELF file, to tell a binary built for
 # another architecture before the guest says "exec format error".
 elf_kind() {
-	readelf -h "$1" 2>/dev/null | sed -n 's/^ *\(Class\|Data\|Machine\): *//p' | tr '\n' ' '
+	readelf -h "$1" 2>/dev/null | sed -n 's/^ *\(Class\|Data\|Machine\): *//p' | paste -sd '/'
 }
 want_kind=$(elf_kind "$busybox")
 for bin in "${binaries[@]}"; do
 	[ -f "$bin" ] || die "--binary '$bin' not found"
 	[ "$(elf_kind "$bin")" = "$want_kind" ] ||
-		die "--binary '$bin' is $(elf_kind "$bin"), not $want_kind as the $arch guest"
+		die "--binary '$bin' is $(elf_kind "$bin"), the $arch guest $want_kind"
 	b=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 	# Libraries from the userland; the file itself from the host.
 	cp -L "$b" "$root/usr/local/bin/$(basename "$bin")"

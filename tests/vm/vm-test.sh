@@ -44,6 +44,10 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
+case "$arch" in
+amd64 | arm64 | s390x | mipsel) ;;
+*) echo "vm-test: unknown architecture '$arch' (amd64, arm64, s390x, mipsel)" >&2; exit 2 ;;
+esac
 test_name="vm-test $arch"
 # shellcheck source=SCRIPTDIR/host-lib.sh
 . "$here/host-lib.sh"

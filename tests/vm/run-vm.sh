@@ -68,10 +68,11 @@ for s in "${scripts[@]}"; do [ -f "$s" ] || die "guest script '$s' not found"; d
 
 # Per architecture: qemu, machine, memory, console. The 4kc-malta kernel
 # is uniprocessor and Malta addresses 256 MiB of RAM directly. arm64:
-# plain "-cpu max" emulates pointer authentication, about 4x slower.
+# plain "-cpu max" emulates pointer authentication, about 4x slower. x86-64:
+# "-cpu max" ran the whole test in 79 s against 108 s with the default qemu64.
 case "$arch" in
 amd64)
-	qemu=(qemu-system-x86_64 -m 1G -smp 2)
+	qemu=(qemu-system-x86_64 -cpu max -m 1G -smp 2)
 	console=ttyS0
 	;;
 arm64)

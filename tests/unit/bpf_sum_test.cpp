@@ -1,4 +1,4 @@
-#include "bpf_sum.h"
+#include "sources/bpf/bpf_sum.h"
 
 #include <gtest/gtest.h>
 

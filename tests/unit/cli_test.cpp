@@ -1,6 +1,6 @@
-#include "cli.h"
-
 #include <gtest/gtest.h>
+
+#include "app/options.h"
 
 using netmon::Options;
 using netmon::parse_cli;

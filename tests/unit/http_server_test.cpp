@@ -1,4 +1,4 @@
-#include "http_server.h"
+#include "output/http_server.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,9 +15,9 @@
 #include <thread>
 #include <vector>
 
-#include "error.h"
-#include "fd.h"
 #include "http_client.h"
+#include "sys/error.h"
+#include "sys/fd.h"
 
 using netmon::Fd;
 using netmon::HttpLimits;

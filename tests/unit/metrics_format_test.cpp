@@ -5,10 +5,12 @@
 #include <memory>
 #include <string>
 
-#include "cli.h"
-#include "error.h"
+#include "app/options.h"
+#include "core/link_tracker.h"
+#include "fakes.h"
 #include "http_client.h"
-#include "metrics_server.h"
+#include "output/metrics_endpoint.h"
+#include "sys/error.h"
 
 using netmon::BuildInfo;
 using netmon::GaugeFamily;
@@ -252,11 +254,18 @@ TEST(MetricsServer, PortInUseIsOneLineError) {
 }
 
 TEST(MetricsServer, CountsAttachFailures) {
+  // As the agent wires it: the link tracker's watch failures feed the count.
   auto server = start_server();
-  auto source = server->count_attach_failures(std::make_unique<FailingSource>());
-  EXPECT_STREQ(source->kind(), "bpf");
-  EXPECT_THROW(source->watch({7, "eth7"}), netmon::Error);
-  EXPECT_THROW(source->watch({8, "eth8"}), netmon::Error);
+  netmon::test::FakeLinkFeed feed;
+  feed.present = {{7, {7, "eth7"}}, {8, {8, "eth8"}}};
+  FailingSource source;
+  netmon::LinkTrackerConfig config;
+  config.selects = [](const std::string&) { return true; };
+  config.on_watch_failure = [&](const netmon::Link&, const netmon::Error&) {
+    server->count_attach_failure();
+  };
+  netmon::LinkTracker tracker(config, {&source}, feed);
+  EXPECT_TRUE(tracker.links().empty());
   EXPECT_THAT(server->metrics_text(), HasSubstr("\nnetmon_attach_failures_total 2\n"));
 }
 

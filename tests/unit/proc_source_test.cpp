@@ -1,4 +1,4 @@
-#include "proc_source.h"
+#include "sources/proc/proc_source.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <functional>
 #include <memory>
 
-#include "error.h"
+#include "sys/error.h"
 #include "test_util.h"
 
 using netmon::CounterMap;

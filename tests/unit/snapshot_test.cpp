@@ -1,10 +1,10 @@
-#include "snapshot.h"
+#include "core/snapshot.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "json_output.h"
+#include "output/ndjson.h"
 
 using netmon::CounterMap;
 using netmon::Link;

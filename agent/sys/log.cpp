@@ -31,6 +31,7 @@ int libbpf_to_spdlog(enum libbpf_print_level, const char* fmt, va_list args) {
 void setup_logging(int verbosity) {
   // _mt: the HTTP server's thread logs too (a handler's exception, a
   // client it drops), concurrently with the main loop.
+  spdlog::drop("netmon-agent");  // set up again (tests): replace, not clash
   auto logger = spdlog::stderr_logger_mt("netmon-agent");
   logger->set_pattern("netmon-agent: %^%l%$: %v");
   logger->set_level(verbosity <= 0   ? spdlog::level::warn

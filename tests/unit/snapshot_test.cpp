@@ -98,9 +98,32 @@ TEST(Json, EmptySelectionIsAnEmptyObject) {
   EXPECT_NE(line.find("\"interfaces\":{}"), std::string::npos) << line;
 }
 
-TEST(Json, OddInterfaceNameBytesDoNotThrow) {
+TEST(Json, OddInterfaceNameBytesBecomeReplacementCharacters) {
   SnapshotBuilder builder("netdev");
-  std::string odd = "e\xff\xfe";
+  // Two invalid bytes, then a truncated 3-byte sequence: one U+FFFD each.
+  std::string odd =
+      "e\xff\xfe"
+      "x\xe2\x82";
   auto line = netmon::to_ndjson(builder.build({{9, odd}}, {{9, {}}}, 0, 0));
-  EXPECT_NO_THROW(nlohmann::json::parse(line));
+  EXPECT_NE(line.find("\"e\xEF\xBF\xBD\xEF\xBF\xBDx\xEF\xBF\xBD\":{\"ifindex\":9"),
+            std::string::npos)
+      << line;
+  auto j = nlohmann::json::parse(line);
+  EXPECT_TRUE(j["interfaces"].contains("e\xEF\xBF\xBD\xEF\xBF\xBDx\xEF\xBF\xBD"));
+}
+
+TEST(Json, QuotesAndControlBytesInNamesAreEscaped) {
+  SnapshotBuilder builder("netdev");
+  auto line = netmon::to_ndjson(builder.build({{9, "a\"b\\c\td"}}, {{9, {}}}, 0, 0));
+  EXPECT_NE(line.find(R"("a\"b\\c\td":{)"), std::string::npos) << line;
+  EXPECT_TRUE(nlohmann::json::parse(line)["interfaces"].contains("a\"b\\c\td"));
+}
+
+TEST(Json, FractionalRatesHaveTheirThreeDecimals) {
+  SnapshotBuilder builder("netdev");
+  builder.build({{2, "eth0"}}, {{2, {}}}, 0, 0);
+  // 1 packet and 1 byte in 3 s: 0.333 pps, 2.667 bps.
+  auto line = netmon::to_ndjson(builder.build({{2, "eth0"}}, {{2, {1, 1, 0, 0}}}, 3 * kSecond, 0));
+  EXPECT_NE(line.find(R"("rx_bps":2.667,"tx_bps":0,"rx_pps":0.333,"tx_pps":0})"), std::string::npos)
+      << line;
 }

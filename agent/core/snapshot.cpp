@@ -6,16 +6,23 @@ namespace netmon {
 namespace {
 
 // Rates are estimates; three decimals keep the JSON short and readable.
-double per_second(uint64_t delta, double seconds) {
-  return std::round(static_cast<double>(delta) / seconds * 1000.0) / 1000.0;
+// `scale` is 8 for bits: applied in double, so no delta overflows.
+double per_second(uint64_t delta, double seconds, double scale = 1) {
+  return std::round(static_cast<double>(delta) * scale / seconds * 1000.0) / 1000.0;
 }
 
-bool went_backwards(const Counters& now, const Counters& before) {
-  return now.rx_bytes < before.rx_bytes || now.rx_packets < before.rx_packets ||
-         now.tx_bytes < before.tx_bytes || now.tx_packets < before.tx_packets;
-}
+constexpr uint64_t k32 = uint64_t{1} << 32;
 
 }  // namespace
+
+std::optional<uint64_t> counter_delta(uint64_t before, uint64_t now, bool wraps_at_32_bits) {
+  if (now >= before) return now - before;
+  if (wraps_at_32_bits && before < k32) {
+    const uint64_t wrapped = now + (k32 - before);  // now < before < 2^32: in (0, 2^32)
+    if (wrapped < k32 / 2) return wrapped;
+  }
+  return std::nullopt;
+}
 
 Snapshot SnapshotBuilder::build(const std::vector<Link>& links, const CounterMap& counters,
                                 int64_t monotonic_ns, int64_t wall_ms) {
@@ -34,12 +41,20 @@ Snapshot SnapshotBuilder::build(const std::vector<Link>& links, const CounterMap
     if (it == counters.end()) continue;
     InterfaceSnapshot entry{link, it->second, {}};
     auto before = previous_.find(link.ifindex);
-    if (seconds > 0 && before != previous_.end() && !went_backwards(it->second, before->second)) {
-      Counters delta = it->second - before->second;
-      entry.rates.rx_bps = per_second(delta.rx_bytes * 8, seconds);
-      entry.rates.tx_bps = per_second(delta.tx_bytes * 8, seconds);
-      entry.rates.rx_pps = per_second(delta.rx_packets, seconds);
-      entry.rates.tx_pps = per_second(delta.tx_packets, seconds);
+    if (seconds > 0 && before != previous_.end()) {
+      const Counters& now = it->second;
+      const Counters& then = before->second;
+      auto rx_bytes = counter_delta(then.rx_bytes, now.rx_bytes, wraps_at_32_bits_);
+      auto rx_packets = counter_delta(then.rx_packets, now.rx_packets, wraps_at_32_bits_);
+      auto tx_bytes = counter_delta(then.tx_bytes, now.tx_bytes, wraps_at_32_bits_);
+      auto tx_packets = counter_delta(then.tx_packets, now.tx_packets, wraps_at_32_bits_);
+      // Any counter reset means the link is not the one measured before.
+      if (rx_bytes && rx_packets && tx_bytes && tx_packets) {
+        entry.rates.rx_bps = per_second(*rx_bytes, seconds, 8);
+        entry.rates.tx_bps = per_second(*tx_bytes, seconds, 8);
+        entry.rates.rx_pps = per_second(*rx_packets, seconds);
+        entry.rates.tx_pps = per_second(*tx_packets, seconds);
+      }
     }
     current.emplace(link.ifindex, it->second);
     snapshot.interfaces.push_back(std::move(entry));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,13 +32,28 @@ struct Snapshot {
   std::vector<InterfaceSnapshot> interfaces;
 };
 
+// How far a counter moved between two readings, or std::nullopt when it was
+// reset. A counter that went down was reset (an interface re-created under a
+// reused ifindex, a BPF slot re-zeroed), except for one rule when
+// `wraps_at_32_bits`: a 32-bit driver counter (`unsigned long` in struct
+// net_device_stats on 32-bit kernels, passed on unchanged by /proc/net/dev,
+// /proc/netmon and rtnetlink's stats64) that was below 2^32 and is now lower
+// wrapped, when the wrapped distance (now + 2^32 - before) is below 2^31: a
+// reset of a counter that had reached half its range in one interval is far
+// less likely than a wrap, and anything larger is taken as a reset.
+std::optional<uint64_t> counter_delta(uint64_t before, uint64_t now, bool wraps_at_32_bits);
+
 // Turns successive readings into snapshots. Rates are computed per ifindex
 // against the previous reading, so a renamed interface keeps its history
 // and a new one (or a re-created one with a reused ifindex whose totals went
-// backwards) starts with zero rates instead of a bogus spike.
+// backwards) starts with zero rates instead of a bogus spike. Totals are
+// reported as read; only rates see through a 32-bit wrap.
 class SnapshotBuilder {
  public:
-  explicit SnapshotBuilder(std::string source) : source_(std::move(source)) {}
+  // The kernel's counters ("netdev", "proc") may wrap at 32 bits; BPF's are
+  // the agent's own u64s and never do.
+  explicit SnapshotBuilder(std::string source)
+      : source_(std::move(source)), wraps_at_32_bits_(source_ != "bpf") {}
 
   // `links` in output order; a link missing from `counters` is left out.
   Snapshot build(const std::vector<Link>& links, const CounterMap& counters, int64_t monotonic_ns,
@@ -45,6 +61,7 @@ class SnapshotBuilder {
 
  private:
   std::string source_;
+  bool wraps_at_32_bits_;
   uint64_t next_seq_ = 0;
   int64_t previous_ns_ = 0;
   CounterMap previous_;

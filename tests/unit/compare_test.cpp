@@ -385,3 +385,48 @@ TEST(Compare, PublishesSourcesAndDeltasToTheMetricsEndpoint) {
   EXPECT_THAT(text, HasSubstr("\nnetmon_compare_rx_bytes_delta{interface=\"va\"} 20\n"));
   EXPECT_THAT(text, HasSubstr("\nnetmon_compare_match{interface=\"va\"} 1\n"));
 }
+
+TEST(CompareArithmetic, ToleranceHelpersAtTheInt64Edges) {
+  using netmon::Band;
+  EXPECT_EQ(netmon::saturating_add(INT64_MAX, 1), INT64_MAX);
+  EXPECT_EQ(netmon::saturating_add(INT64_MAX - 5, 5), INT64_MAX);
+  EXPECT_EQ(netmon::saturating_add(2, 3), 5);
+  EXPECT_EQ(netmon::magnitude(INT64_MIN), INT64_MAX);
+  EXPECT_EQ(netmon::magnitude(-7), 7);
+  EXPECT_EQ(netmon::wrapping_sub(INT64_MIN, 1), INT64_MAX);
+  EXPECT_EQ(netmon::wrapping_sub(INT64_MAX, -1), INT64_MIN);
+  const Band unbounded{0, INT64_MAX, INT64_MAX};
+  EXPECT_EQ(netmon::band_excess(INT64_MIN, unbounded), -1);  // INT64_MIN + INT64_MAX
+  EXPECT_EQ(netmon::band_excess(INT64_MAX, unbounded), 0);
+  EXPECT_EQ(netmon::band_excess(INT64_MIN, Band{}), INT64_MIN);
+  EXPECT_EQ(netmon::band_excess(INT64_MAX, Band{0, 0, 14}), INT64_MAX - 14);
+  // 14 bytes per packet saturates instead of overflowing.
+  DeviceQuirks lo;
+  lo.loopback_l2_header = true;
+  auto bands = netmon::bands_for(lo, Counters{0, UINT64_MAX, 0, UINT64_MAX / 14});
+  EXPECT_EQ(bands[0].shift, INT64_MAX);
+  EXPECT_EQ(bands[2].shift, INT64_MAX);
+  bands = netmon::bands_for(lo, Counters{0, 3, 0, 0});
+  EXPECT_EQ(bands[0].shift, 42);
+}
+
+TEST(CompareArithmetic, CountersAtTheUint64EdgeCompareWithoutOverflow) {
+  Harness h;
+  // Baselines near the top of u64: increments are exact, deltas wrap-free.
+  const uint64_t top = UINT64_MAX - 1000;
+  h.tick({kVa}, {{5, {top, top, 0, 0}}}, {{5, {0, 0, top, top}}});
+  h.tick({kVa}, {{5, {top, top, 0, 0}}}, {{5, {0, 0, top, top}}});
+  json j = h.tick({kVa}, {{5, {UINT64_MAX, top + 1, 0, 0}}}, {{5, {1000, 1, top, top}}});
+  EXPECT_EQ(j["interfaces"]["va"]["bpf"]["rx_bytes"].get<uint64_t>(), 1000u);
+  EXPECT_EQ(j["interfaces"]["va"]["delta"]["rx_bytes"], 0);
+  h.tick({kVa}, {{5, {UINT64_MAX, top + 1, 0, 0}}}, {{5, {1000, 1, top, top}}});
+  EXPECT_EQ(h.warnings.size(), 0u);
+  // A difference of more than INT64_MAX between the two increments is
+  // reported modulo 2^64 (as a signed delta), never as UB.
+  Harness far;
+  far.tick({kVa}, {{5, {0, 0, 0, 0}}}, {{5, {0, 0, 0, 0}}});
+  far.tick({kVa}, {{5, {0, 0, 0, 0}}}, {{5, {0, 0, 0, 0}}});
+  j = far.tick({kVa}, {{5, {UINT64_MAX, 0, 0, 0}}}, {{5, {0, 0, 0, 0}}});
+  EXPECT_EQ(j["interfaces"]["va"]["delta"]["rx_bytes"], -1);
+  EXPECT_EQ(j["interfaces"]["va"]["match"], false);
+}

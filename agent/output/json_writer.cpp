@@ -206,4 +206,11 @@ JsonWriter& JsonWriter::value(double number) {
   return *this;
 }
 
+JsonWriter& JsonWriter::value_whole_as_integer(double number) {
+  if (number >= 0 && number < 9.0e15 &&
+      number == static_cast<double>(static_cast<uint64_t>(number)))
+    return value(static_cast<uint64_t>(number));
+  return value(number);
+}
+
 }  // namespace netmon

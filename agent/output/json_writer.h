@@ -47,6 +47,9 @@ class JsonWriter {
   JsonWriter& value(int number) { return value(static_cast<int64_t>(number)); }
   JsonWriter& value(bool flag);
   JsonWriter& value(double number);
+  // An integer when `number` is whole (and below 9e15), else as value():
+  // how NDJSON rates read ("rx_bps":0, "rx_pps":0.333).
+  JsonWriter& value_whole_as_integer(double number);
 
  private:
   void separate();  // the comma before a value or key, unless first

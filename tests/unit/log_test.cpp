@@ -4,9 +4,11 @@
 #include "sys/log.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -54,10 +56,25 @@ class StderrToFile {
 
 }  // namespace
 
+TEST(Log, TheLoggerIsTheThreadSafeOne) {
+  netmon::setup_logging(1);
+  auto logger = spdlog::default_logger();
+  ASSERT_EQ(logger->sinks().size(), 1u);
+  EXPECT_NE(dynamic_cast<spdlog::sinks::stderr_sink_mt*>(logger->sinks()[0].get()), nullptr);
+  EXPECT_EQ(logger->name(), "netmon-agent");
+}
+
 TEST(Log, TheServerThreadAndTheMainThreadLogAtTheSameTime) {
-  constexpr int kRequests = 40, kMainLines = 400;
+  // Both threads log for a little over a second, so the formatter's
+  // once-a-second update happens while the other thread formats too.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1200);
+  int requests = 0, main_written = 0;
   StderrToFile capture;
   netmon::setup_logging(0);  // warnings: what both threads write here
+  // With the time in the pattern, spdlog's formatter rewrites its cached
+  // time once a second: state a single-threaded logger shares unguarded
+  // (the agent's own pattern has none, which is why this race never showed).
+  spdlog::default_logger()->set_pattern("netmon-agent: %^%l%$: %v (%T)");
   {
     // Every request makes the server's thread log a warning.
     netmon::HttpServer server({"127.0.0.1", 0},
@@ -65,11 +82,14 @@ TEST(Log, TheServerThreadAndTheMainThreadLogAtTheSameTime) {
                                 throw std::runtime_error("boom");
                               });
     std::thread client([&] {
-      for (int i = 0; i < kRequests; ++i)
+      while (std::chrono::steady_clock::now() < until) {
         EXPECT_NE(netmon::test::http_request(server.port(), "GET", "/x").find(" 500 "),
                   std::string::npos);
+        ++requests;
+      }
     });
-    for (int i = 0; i < kMainLines; ++i) spdlog::warn("main thread line {}", i);
+    while (std::chrono::steady_clock::now() < until)
+      spdlog::warn("main thread line {}", main_written++);
     client.join();
   }
   capture.restore();
@@ -79,10 +99,11 @@ TEST(Log, TheServerThreadAndTheMainThreadLogAtTheSameTime) {
   int boom = 0, main_lines = 0;
   for (std::string line; std::getline(lines, line);) {
     // Whole lines only: no message cut into by the other thread's.
-    EXPECT_EQ(line.rfind("netmon-agent: warning: ", 0), 0u) << line;
+    ASSERT_EQ(line.rfind("netmon-agent: warning: ", 0), 0u) << line;
     boom += line.find(": boom") != std::string::npos;
     main_lines += line.find("main thread line ") != std::string::npos;
   }
-  EXPECT_EQ(boom, kRequests);
-  EXPECT_EQ(main_lines, kMainLines);
+  EXPECT_GT(requests, 0);
+  EXPECT_EQ(boom, requests);
+  EXPECT_EQ(main_lines, main_written);
 }

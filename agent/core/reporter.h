@@ -11,7 +11,7 @@
 namespace netmon {
 
 // Sees every snapshot after it is built (e.g. to serve /metrics). Called on
-// the monitor's thread; implementations copy what they need.
+// the main loop's thread; implementations copy what they need.
 class SnapshotObserver {
  public:
   virtual ~SnapshotObserver() = default;

@@ -25,7 +25,7 @@ namespace netmon {
 // ("0.0.0.0:9310", "[::]:9310"). Throws UsageError naming the text.
 ListenAddress parse_listen_address(const std::string& text);
 
-// Serves /metrics and /snapshot from its own thread while the monitor thread
+// Serves /metrics and /snapshot from its own thread while the main loop
 // feeds it snapshots. Binding happens in the constructor, so a bad address or
 // a port in use fails before the agent attaches anything or writes output.
 class MetricsServer : public SnapshotObserver, public MetricsPublisher {
@@ -43,7 +43,7 @@ class MetricsServer : public SnapshotObserver, public MetricsPublisher {
   // The port actually bound (differs from the address's when that was 0).
   int port() const { return http_.port(); }
 
-  // SnapshotObserver, on the monitor thread: the snapshot's counters replace
+  // SnapshotObserver, on the main loop's thread: the snapshot's counters replace
   // those previously published for snapshot.source, `ndjson` becomes the
   // /snapshot answer, netmon_snapshots_total goes up by one.
   void on_snapshot(const Snapshot& snapshot, const std::string& ndjson) override;

@@ -101,6 +101,8 @@ TEST(MetricsFormat, LabelValuesAreEscaped) {
   EXPECT_EQ(netmon::escape_label_value("x\xFFy"), "x\xEF\xBF\xBDy");
   EXPECT_EQ(netmon::escape_label_value("\xC3"), "\xEF\xBF\xBD");  // truncated
   EXPECT_EQ(netmon::escape_label_value("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  // A sequence cut short is one U+FFFD, as in the NDJSON (sys/utf8.h).
+  EXPECT_EQ(netmon::escape_label_value("\xE2\x82x"), "\xEF\xBF\xBDx");
 
   Snapshot s = fake_snapshot("bpf", 0);
   s.interfaces[0].link.name = "we\"ird\\if";

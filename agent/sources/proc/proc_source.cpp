@@ -64,7 +64,7 @@ CounterMap ProcSource::read(const std::vector<Link>& links) {
     }
     const ProcRow& row = *it->second;
     if (row.name != link.name) {
-      // A rename not yet seen by the monitor heals by the next interval; a
+      // A rename not yet seen by the link tracker heals by the next interval; a
       // different network namespace never does. Either way, no counters.
       auto [warned, fresh] = warned_.emplace(link.ifindex, row.name);
       if (fresh || warned->second != row.name) {

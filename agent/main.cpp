@@ -9,12 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "agent_setup.h"
-#include "cli.h"
-#include "error.h"
-#include "fd.h"
-#include "log.h"
-#include "monitor.h"
+#include "app/agent.h"
+#include "app/options.h"
+#include "sys/error.h"
+#include "sys/fd.h"
+#include "sys/log.h"
 
 namespace {
 

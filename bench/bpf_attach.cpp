@@ -21,12 +21,12 @@
 #include <string>
 #include <vector>
 
-#include "bpf_source.h"
-#include "error.h"
-#include "fd.h"
-#include "log.h"
+#include "sources/bpf/bpf_source.h"
+#include "sys/error.h"
+#include "sys/fd.h"
+#include "sys/log.h"
 #include "netmon_empty.skel.h"
-#include "tc_attach.h"
+#include "sources/bpf/tc_attach.h"
 
 namespace netmon {
 namespace {

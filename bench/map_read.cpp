@@ -12,8 +12,8 @@
 #include <cstdlib>
 #include <vector>
 
-#include "error.h"
-#include "fd.h"
+#include "sys/error.h"
+#include "sys/fd.h"
 #include "netmon/abi.h"
 
 namespace netmon {

@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "fd.h"
+#include "sys/fd.h"
 
 namespace netmon {
 namespace {

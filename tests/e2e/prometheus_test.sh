@@ -147,14 +147,19 @@ done
 
 # ---- traffic, then quiet -----------------------------------------------------
 snapshot() { get -f "http://127.0.0.1:$agent_port/snapshot"; }
+counter() { jq -r --arg c "$1" '.interfaces.vA[$c]' <<<"$2"; }
+grown() { echo $(($(counter "$1" "$after") - $(counter "$1" "$before"))); }
 before=$(snapshot)
 in_a ping -q -c "$pings" -i 0.02 -W 1 -s "$payload" 198.18.0.2 >"$tmp/ping.out" ||
 	fail "ping failed: $(cat "$tmp/ping.out")"
-sleep 0.6  # two agent intervals: the last replies are in a snapshot
-after=$(snapshot)
+# Until a snapshot holds every reply (or 5 s pass): the counts are then
+# compared exactly below.
+for _ in $(seq 100); do
+	after=$(snapshot)
+	[ "$(grown rx_packets)" -ge "$pings" ] && [ "$(grown tx_packets)" -ge "$pings" ] && break
+	sleep 0.05
+done
 seq_after=$(jq '.seq' <<<"$after")
-
-counter() { jq -r --arg c "$1" '.interfaces.vA[$c]' <<<"$2"; }
 for c in rx_packets tx_packets; do
 	delta=$(($(counter "$c" "$after") - $(counter "$c" "$before")))
 	[ "$delta" -eq "$pings" ] || fail "vA $c grew by $delta, sent $pings pings"

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "error.h"
-#include "proc_format.h"
+#include "sources/proc/proc_format.h"
+#include "sys/error.h"
 
 namespace {
 

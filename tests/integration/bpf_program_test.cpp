@@ -15,9 +15,9 @@
 #include <memory>
 #include <vector>
 
-#include "bpf_sum.h"
-#include "counters.h"
+#include "core/counters.h"
 #include "netmon/abi.h"
+#include "sources/bpf/bpf_sum.h"
 
 // As in bpf_source.cpp: the skeleton's `struct netmon` gets a namespace of
 // its own; errno.h and stdlib.h, its includes, are already in above.

@@ -1,6 +1,6 @@
 // BpfSource against real packets: exact counts in every attach mode, clean
 // detach, stale-filter recovery, slot zeroing and the overflow hash.
-#include "bpf_source.h"
+#include "sources/bpf/bpf_source.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -15,9 +15,9 @@
 #include <string>
 
 #include "agent_process.h"  // run()
-#include "error.h"
 #include "netns.h"
-#include "tc_attach.h"
+#include "sources/bpf/tc_attach.h"
+#include "sys/error.h"
 
 namespace netmon::testing {
 namespace {

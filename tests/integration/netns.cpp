@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "agent_process.h"  // run()
-#include "fd.h"
+#include "sys/fd.h"
 
 namespace netmon::testing {
 namespace {

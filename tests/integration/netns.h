@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "counters.h"
+#include "core/counters.h"
 
 namespace netmon::testing {
 

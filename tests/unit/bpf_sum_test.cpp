@@ -1,7 +1,9 @@
-#include "bpf_sum.h"
+#include "sources/bpf/bpf_sum.h"
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -31,11 +33,27 @@ TEST(BpfSum, WrapsLikeTheKernelsCounters) {
   EXPECT_EQ(sum_per_cpu(lost.data(), lost.size()), 1u);
 }
 
-TEST(BpfSum, LayoutMatchesTheKernelsPerCpuStride) {
-  // The kernel copies round_up(value_size, 8) bytes per CPU; the sum walks
-  // the buffer as an array, so the struct must have no padding to differ.
-  static_assert(sizeof(netmon_counters) % 8 == 0);
+TEST(BpfSum, ReadsABufferLaidOutAsTheKernelCopiesPerCpuValues) {
+  // The kernel copies round_up(value_size, 8) bytes per CPU, field by field
+  // in the BPF side's struct order; the sum walks the buffer as an array of
+  // netmon_counters, so both strides and field offsets must agree.
   static_assert(sizeof(netmon_counters) == 4 * sizeof(uint64_t));
+  constexpr size_t kNcpus = 3;
+  const size_t stride = (sizeof(netmon_counters) + 7) / 8 * 8;
+  std::vector<uint64_t> storage(kNcpus * stride / 8);
+  auto* bytes = reinterpret_cast<unsigned char*>(storage.data());
+  for (size_t cpu = 0; cpu < kNcpus; ++cpu) {
+    // rx_bytes, rx_packets, tx_bytes, tx_packets of CPU `cpu`, as the kernel
+    // would place them: at the fields' offsets within that CPU's slot.
+    const uint64_t fields[4] = {1000 * (cpu + 1), cpu + 1, 100 * (cpu + 1), 10 * (cpu + 1)};
+    const size_t offsets[4] = {
+        offsetof(netmon_counters, rx_bytes), offsetof(netmon_counters, rx_packets),
+        offsetof(netmon_counters, tx_bytes), offsetof(netmon_counters, tx_packets)};
+    for (int f = 0; f < 4; ++f)
+      std::memcpy(bytes + cpu * stride + offsets[f], &fields[f], sizeof(uint64_t));
+  }
+  Counters total = sum_per_cpu(reinterpret_cast<const netmon_counters*>(bytes), kNcpus);
+  EXPECT_EQ(total, (Counters{6000, 6, 600, 60}));
 }
 
 }  // namespace

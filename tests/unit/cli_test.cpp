@@ -1,6 +1,6 @@
-#include "cli.h"
-
 #include <gtest/gtest.h>
+
+#include "app/options.h"
 
 using netmon::Options;
 using netmon::parse_cli;
@@ -63,10 +63,50 @@ TEST(Cli, RejectsBadInputWithUsageErrors) {
   }
   try {
     parse_cli({"--interval", "fast"});
+    FAIL() << "accepted --interval fast";
   } catch (const UsageError& e) {
     EXPECT_EQ(e.exit_code(), 2);
     EXPECT_NE(std::string(e.what()).find("'fast'"), std::string::npos);
   }
+}
+
+TEST(Cli, ErrorMessagesNameTheOptionAsTyped) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--frobnicate"}, "unknown option '--frobnicate'"},
+      {{"--frobnicate=3"}, "unknown option '--frobnicate=3'"},
+      {{"-x"}, "unknown option '-x'"},
+      {{"--bpf=yes"}, "option --bpf takes no value"},
+      {{"--interval"}, "option --interval needs a value"},
+      {{"-n"}, "option -n needs a value"},
+      {{"--bpf", "--proc"}, "--bpf and --proc cannot be combined"},
+      {{"--attach", "kprobe", "--bpf"}, "invalid --attach 'kprobe': expected auto, tcx, tc or xdp"},
+      {{"--attach", "tcx"}, "--attach applies only to --bpf and --compare"},
+      {{"--quiet"}, "--quiet without --listen would output nothing"},
+      {{"-n", "0"}, "invalid --count '0': expected a positive whole number"},
+  };
+  for (const auto& [args, message] : cases) {
+    try {
+      parse_cli(args);
+      ADD_FAILURE() << "accepted " << message;
+    } catch (const UsageError& e) {
+      EXPECT_EQ(std::string(e.what()), message);
+      EXPECT_EQ(e.exit_code(), 2);
+    }
+  }
+}
+
+TEST(Cli, ShortOptionsCombineAsGetoptAllows) {
+  EXPECT_EQ(parse_cli({"-vv"}).verbosity, 3);
+  Options o = parse_cli({"-qv", "--listen", ":9310"});
+  EXPECT_TRUE(o.quiet);
+  EXPECT_EQ(o.verbosity, 2);
+  EXPECT_EQ(parse_cli({"-n3"}).count, 3u);
+  EXPECT_EQ(parse_cli({"-i250ms"}).interval.count(), 250);
+  EXPECT_EQ(parse_cli({"--count=7"}).count, 7u);
+  // Options and interfaces in any order; parsing twice starts over.
+  o = parse_cli({"eth0", "--bpf", "wlan*", "-n", "2"});
+  EXPECT_EQ(o.interfaces, (std::vector<std::string>{"eth0", "wlan*"}));
+  EXPECT_EQ(parse_cli({"eth1"}).interfaces, std::vector<std::string>{"eth1"});
 }
 
 TEST(Cli, SourceNamesRoundTrip) {

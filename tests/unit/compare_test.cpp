@@ -1,14 +1,16 @@
-#include "compare.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <nlohmann/json.hpp>
 
-#include "error.h"
-#include "metrics_server.h"
+#include "compare/quirks.h"
+#include "compare/reconciler.h"
+#include "output/compare_reporter.h"
+#include "output/prometheus.h"
+#include "sys/error.h"
 
 using netmon::CompareConfig;
 using netmon::CompareReporter;
@@ -314,30 +316,117 @@ TEST(Compare, ReportWritesTheLineAndNoticesAClosedReader) {
   close(fds[1]);
 }
 
-TEST(Compare, ProbingTheLiveLoopbackFindsItsQuirk) {
-  DeviceQuirks q = netmon::probe_device_quirks({1, "lo"});
+TEST(Compare, ProbingTheLiveLoopbackFindsItsQuirkByIfindexNotByName) {
+  const int lo = static_cast<int>(if_nametoindex("lo"));
+  ASSERT_GT(lo, 0);
+  // Found through the kernel (IFF_LOOPBACK of that ifindex): the name given
+  // only has to be the link's current one.
+  netmon::DeviceFacts facts = netmon::probe_device({lo, "lo"});
+  ASSERT_TRUE(facts.link.has_value());
+  EXPECT_EQ(facts.link->name, "lo");
+  DeviceQuirks q = netmon::probe_device_quirks({lo, "lo"});
   EXPECT_TRUE(q.loopback_l2_header);
   EXPECT_THAT(q.names(), ElementsAre("loopback_l2_header", "gso_segments"));
+  // Called "lo" but not the loopback's ifindex: no quirk from the name alone.
+  EXPECT_TRUE(netmon::probe_device_quirks({999999, "lo"}).names().empty());
   // An interface that does not exist has no quirks (strict comparison).
   EXPECT_TRUE(netmon::probe_device_quirks({999999, "nonexistent0"}).names().empty());
 }
 
-TEST(Compare, PublishesSourcesAndDeltasToTheMetricsEndpoint) {
-  std::unique_ptr<netmon::MetricsServer> server;
-  try {
-    server = std::make_unique<netmon::MetricsServer>(netmon::parse_listen_address("127.0.0.1:0"),
-                                                     netmon::BuildInfo{"0.1.0", "ff"});
-  } catch (const netmon::Error& e) {
-    GTEST_SKIP() << e.what();
+TEST(Compare, QuirksFollowFromTheDeviceFacts) {
+  netmon::DeviceFacts veth;
+  veth.link = netmon::LinkInfo{};
+  veth.ethtool.driver = "veth";
+  EXPECT_THAT(netmon::quirks_from(veth).names(), ElementsAre("gso_segments"));
+  veth.link->xdp_native = true;
+  veth.peer = netmon::LinkInfo{};
+  veth.peer_ethtool.gro_requested = true;
+  EXPECT_THAT(netmon::quirks_from(veth).names(),
+              ElementsAre("veth_napi_rx", "veth_napi_tx", "gso_segments"));
+  netmon::DeviceFacts nic;
+  nic.link = netmon::LinkInfo{};
+  nic.ethtool.driver = "ixgbe";
+  nic.ethtool.hw_tc_offload = true;
+  EXPECT_THAT(netmon::quirks_from(nic).names(), ElementsAre("hw_offload"));
+  EXPECT_TRUE(netmon::quirks_from(netmon::DeviceFacts{}).names().empty());
+}
+
+namespace {
+
+// What the metrics endpoint would be given, without binding a port.
+struct RecordingPublisher : netmon::MetricsPublisher {
+  void publish_compare(const std::vector<netmon::Snapshot>& per_source,
+                       std::vector<netmon::GaugeFamily> gauges,
+                       const std::string& ndjson) override {
+    state.latest.clear();
+    for (const auto& snapshot : per_source) state.latest[snapshot.source] = snapshot;
+    state.gauges = std::move(gauges);
+    ++state.snapshots_total;
+    line = ndjson;
   }
+  netmon::MetricsState state;
+  std::string line;
+};
+
+}  // namespace
+
+TEST(Compare, PublishesSourcesAndDeltasToTheMetricsEndpoint) {
+  RecordingPublisher publisher;
   CompareConfig config;
-  config.metrics = server.get();
+  config.metrics = &publisher;
   CompareReporter reporter(config);
   reporter.report({kVa}, {{{5, {10, 1, 0, 0}}}, {{5, {10, 1, 0, 0}}}}, 0, 0);
   reporter.report({kVa}, {{{5, {30, 2, 0, 0}}}, {{5, {10, 1, 0, 0}}}}, kSecond, 1000);
-  std::string text = server->metrics_text();
+  EXPECT_EQ(publisher.state.snapshots_total, 2u);
+  EXPECT_EQ(json::parse(publisher.line)["seq"], 1);
+  std::string text = netmon::format_metrics(publisher.state);
   EXPECT_THAT(text, HasSubstr("netmon_rx_bytes_total{interface=\"va\",source=\"bpf\"} 30\n"));
   EXPECT_THAT(text, HasSubstr("netmon_rx_bytes_total{interface=\"va\",source=\"proc\"} 10\n"));
   EXPECT_THAT(text, HasSubstr("\nnetmon_compare_rx_bytes_delta{interface=\"va\"} 20\n"));
   EXPECT_THAT(text, HasSubstr("\nnetmon_compare_match{interface=\"va\"} 1\n"));
+}
+
+TEST(CompareArithmetic, ToleranceHelpersAtTheInt64Edges) {
+  using netmon::Band;
+  EXPECT_EQ(netmon::saturating_add(INT64_MAX, 1), INT64_MAX);
+  EXPECT_EQ(netmon::saturating_add(INT64_MAX - 5, 5), INT64_MAX);
+  EXPECT_EQ(netmon::saturating_add(2, 3), 5);
+  EXPECT_EQ(netmon::magnitude(INT64_MIN), INT64_MAX);
+  EXPECT_EQ(netmon::magnitude(-7), 7);
+  EXPECT_EQ(netmon::wrapping_sub(INT64_MIN, 1), INT64_MAX);
+  EXPECT_EQ(netmon::wrapping_sub(INT64_MAX, -1), INT64_MIN);
+  const Band unbounded{0, INT64_MAX, INT64_MAX};
+  EXPECT_EQ(netmon::band_excess(INT64_MIN, unbounded), -1);  // INT64_MIN + INT64_MAX
+  EXPECT_EQ(netmon::band_excess(INT64_MAX, unbounded), 0);
+  EXPECT_EQ(netmon::band_excess(INT64_MIN, Band{}), INT64_MIN);
+  EXPECT_EQ(netmon::band_excess(INT64_MAX, Band{0, 0, 14}), INT64_MAX - 14);
+  // 14 bytes per packet saturates instead of overflowing.
+  DeviceQuirks lo;
+  lo.loopback_l2_header = true;
+  auto bands = netmon::bands_for(lo, Counters{0, UINT64_MAX, 0, UINT64_MAX / 14});
+  EXPECT_EQ(bands[0].shift, INT64_MAX);
+  EXPECT_EQ(bands[2].shift, INT64_MAX);
+  bands = netmon::bands_for(lo, Counters{0, 3, 0, 0});
+  EXPECT_EQ(bands[0].shift, 42);
+}
+
+TEST(CompareArithmetic, CountersAtTheUint64EdgeCompareWithoutOverflow) {
+  Harness h;
+  // Baselines near the top of u64: increments are exact, deltas wrap-free.
+  const uint64_t top = UINT64_MAX - 1000;
+  h.tick({kVa}, {{5, {top, top, 0, 0}}}, {{5, {0, 0, top, top}}});
+  h.tick({kVa}, {{5, {top, top, 0, 0}}}, {{5, {0, 0, top, top}}});
+  json j = h.tick({kVa}, {{5, {UINT64_MAX, top + 1, 0, 0}}}, {{5, {1000, 1, top, top}}});
+  EXPECT_EQ(j["interfaces"]["va"]["bpf"]["rx_bytes"].get<uint64_t>(), 1000u);
+  EXPECT_EQ(j["interfaces"]["va"]["delta"]["rx_bytes"], 0);
+  h.tick({kVa}, {{5, {UINT64_MAX, top + 1, 0, 0}}}, {{5, {1000, 1, top, top}}});
+  EXPECT_EQ(h.warnings.size(), 0u);
+  // A difference of more than INT64_MAX between the two increments is
+  // reported modulo 2^64 (as a signed delta), never as UB.
+  Harness far;
+  far.tick({kVa}, {{5, {0, 0, 0, 0}}}, {{5, {0, 0, 0, 0}}});
+  far.tick({kVa}, {{5, {0, 0, 0, 0}}}, {{5, {0, 0, 0, 0}}});
+  j = far.tick({kVa}, {{5, {UINT64_MAX, 0, 0, 0}}}, {{5, {0, 0, 0, 0}}});
+  EXPECT_EQ(j["interfaces"]["va"]["delta"]["rx_bytes"], -1);
+  EXPECT_EQ(j["interfaces"]["va"]["match"], false);
 }

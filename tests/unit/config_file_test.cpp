@@ -1,5 +1,3 @@
-#include "config_file.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -8,7 +6,8 @@
 #include <fstream>
 #include <functional>
 
-#include "error.h"
+#include "config/netmon_conf.h"
+#include "sys/error.h"
 #include "test_util.h"
 
 namespace netmon {

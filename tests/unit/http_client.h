@@ -16,7 +16,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "fd.h"
+#include "sys/fd.h"
 
 namespace netmon::test {
 

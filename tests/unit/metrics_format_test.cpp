@@ -5,10 +5,12 @@
 #include <memory>
 #include <string>
 
-#include "cli.h"
-#include "error.h"
+#include "app/options.h"
+#include "core/link_tracker.h"
+#include "fakes.h"
 #include "http_client.h"
-#include "metrics_server.h"
+#include "output/metrics_endpoint.h"
+#include "sys/error.h"
 
 using netmon::BuildInfo;
 using netmon::GaugeFamily;
@@ -99,6 +101,8 @@ TEST(MetricsFormat, LabelValuesAreEscaped) {
   EXPECT_EQ(netmon::escape_label_value("x\xFFy"), "x\xEF\xBF\xBDy");
   EXPECT_EQ(netmon::escape_label_value("\xC3"), "\xEF\xBF\xBD");  // truncated
   EXPECT_EQ(netmon::escape_label_value("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  // A sequence cut short is one U+FFFD, as in the NDJSON (sys/utf8.h).
+  EXPECT_EQ(netmon::escape_label_value("\xE2\x82x"), "\xEF\xBF\xBDx");
 
   Snapshot s = fake_snapshot("bpf", 0);
   s.interfaces[0].link.name = "we\"ird\\if";
@@ -252,11 +256,18 @@ TEST(MetricsServer, PortInUseIsOneLineError) {
 }
 
 TEST(MetricsServer, CountsAttachFailures) {
+  // As the agent wires it: the link tracker's watch failures feed the count.
   auto server = start_server();
-  auto source = server->count_attach_failures(std::make_unique<FailingSource>());
-  EXPECT_STREQ(source->kind(), "bpf");
-  EXPECT_THROW(source->watch({7, "eth7"}), netmon::Error);
-  EXPECT_THROW(source->watch({8, "eth8"}), netmon::Error);
+  netmon::test::FakeLinkFeed feed;
+  feed.present = {{7, {7, "eth7"}}, {8, {8, "eth8"}}};
+  FailingSource source;
+  netmon::LinkTrackerConfig config;
+  config.selects = [](const std::string&) { return true; };
+  config.on_watch_failure = [&](const netmon::Link&, const netmon::Error&) {
+    server->count_attach_failure();
+  };
+  netmon::LinkTracker tracker(config, {&source}, feed);
+  EXPECT_TRUE(tracker.links().empty());
   EXPECT_THAT(server->metrics_text(), HasSubstr("\nnetmon_attach_failures_total 2\n"));
 }
 

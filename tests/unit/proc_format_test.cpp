@@ -1,4 +1,4 @@
-#include "proc_format.h"
+#include "sources/proc/proc_format.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "error.h"
+#include "sys/error.h"
 #include "test_util.h"
 
 using netmon::Error;

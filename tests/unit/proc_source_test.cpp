@@ -1,4 +1,4 @@
-#include "proc_source.h"
+#include "sources/proc/proc_source.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,8 @@
 #include <functional>
 #include <memory>
 
-#include "error.h"
+#include "core/snapshot.h"
+#include "sys/error.h"
 #include "test_util.h"
 
 using netmon::CounterMap;
@@ -134,4 +135,26 @@ TEST(ProcSource, LargeFilesAreReadWhole) {
   CounterMap got = source.read({{1, "if1"}, {3000, "if3000"}});
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got.at(3000).rx_bytes, 3000u);
+}
+
+TEST(ProcSource, A32BitCounterThatWrappedBetweenReadingsIsARateNotAReset) {
+  // A 32-bit router's driver counters, as /proc/netmon (or /proc/net/dev)
+  // shows them: rx_bytes just below 2^32, then past it.
+  TempProcFile file;
+  file.write(std::string(kHeader) + "eth0 2 4294967000 100 5000 10 0 0 0 0\n");
+  ProcSource source(file.path());
+  netmon::SnapshotBuilder builder("proc");
+  const std::vector<Link> links = {{2, "eth0"}};
+  builder.build(links, source.read(links), 0, 0);
+  file.write(std::string(kHeader) + "eth0 2 704 102 5000 10 0 0 0 0\n");
+  auto s = builder.build(links, source.read(links), 1'000'000'000, 1000);
+  ASSERT_EQ(s.interfaces.size(), 1u);
+  EXPECT_EQ(s.interfaces[0].totals.rx_bytes, 704u);          // totals as read
+  EXPECT_DOUBLE_EQ(s.interfaces[0].rates.rx_bps, 1000 * 8);  // 296 + 704 bytes
+  EXPECT_DOUBLE_EQ(s.interfaces[0].rates.rx_pps, 2);
+  // A fall from far below 2^32 to near zero is a re-created interface.
+  file.write(std::string(kHeader) + "eth0 2 3 1 0 0 0 0 0 0\n");
+  s = builder.build(links, source.read(links), 2'000'000'000, 2000);
+  EXPECT_DOUBLE_EQ(s.interfaces[0].rates.rx_bps, 0);
+  EXPECT_DOUBLE_EQ(s.interfaces[0].rates.tx_pps, 0);
 }

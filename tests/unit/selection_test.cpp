@@ -1,4 +1,4 @@
-#include "selection.h"
+#include "config/selection.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <fstream>
 #include <functional>
 
-#include "error.h"
+#include "sys/error.h"
 #include "test_util.h"
 
 namespace netmon {

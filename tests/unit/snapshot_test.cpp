@@ -1,10 +1,10 @@
-#include "snapshot.h"
+#include "core/snapshot.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "json_output.h"
+#include "output/ndjson.h"
 
 using netmon::CounterMap;
 using netmon::Link;
@@ -98,9 +98,83 @@ TEST(Json, EmptySelectionIsAnEmptyObject) {
   EXPECT_NE(line.find("\"interfaces\":{}"), std::string::npos) << line;
 }
 
-TEST(Json, OddInterfaceNameBytesDoNotThrow) {
+TEST(Json, OddInterfaceNameBytesBecomeReplacementCharacters) {
   SnapshotBuilder builder("netdev");
-  std::string odd = "e\xff\xfe";
+  // Two invalid bytes, then a truncated 3-byte sequence: one U+FFFD each.
+  std::string odd =
+      "e\xff\xfe"
+      "x\xe2\x82";
   auto line = netmon::to_ndjson(builder.build({{9, odd}}, {{9, {}}}, 0, 0));
-  EXPECT_NO_THROW(nlohmann::json::parse(line));
+  EXPECT_NE(line.find("\"e\xEF\xBF\xBD\xEF\xBF\xBDx\xEF\xBF\xBD\":{\"ifindex\":9"),
+            std::string::npos)
+      << line;
+  auto j = nlohmann::json::parse(line);
+  EXPECT_TRUE(j["interfaces"].contains("e\xEF\xBF\xBD\xEF\xBF\xBDx\xEF\xBF\xBD"));
+}
+
+TEST(Json, QuotesAndControlBytesInNamesAreEscaped) {
+  SnapshotBuilder builder("netdev");
+  auto line = netmon::to_ndjson(builder.build({{9, "a\"b\\c\td"}}, {{9, {}}}, 0, 0));
+  EXPECT_NE(line.find(R"("a\"b\\c\td":{)"), std::string::npos) << line;
+  EXPECT_TRUE(nlohmann::json::parse(line)["interfaces"].contains("a\"b\\c\td"));
+}
+
+TEST(Json, FractionalRatesHaveTheirThreeDecimals) {
+  SnapshotBuilder builder("netdev");
+  builder.build({{2, "eth0"}}, {{2, {}}}, 0, 0);
+  // 1 packet and 1 byte in 3 s: 0.333 pps, 2.667 bps.
+  auto line = netmon::to_ndjson(builder.build({{2, "eth0"}}, {{2, {1, 1, 0, 0}}}, 3 * kSecond, 0));
+  EXPECT_NE(line.find(R"("rx_bps":2.667,"tx_bps":0,"rx_pps":0.333,"tx_pps":0})"), std::string::npos)
+      << line;
+}
+
+TEST(Snapshot, CounterDeltaSeesThrough32BitWrapsOnlyWhenPlausible) {
+  using netmon::counter_delta;
+  const uint64_t k32 = uint64_t{1} << 32;
+  EXPECT_EQ(counter_delta(10, 25, true), 15u);
+  EXPECT_EQ(counter_delta(k32 - 1, 0, true), 1u);  // the smallest wrap
+  EXPECT_EQ(counter_delta(k32 - 100, 50, true), 150u);
+  EXPECT_EQ(counter_delta(k32 - 1, k32 / 2 - 2, true), k32 / 2 - 1);   // the largest
+  EXPECT_EQ(counter_delta(k32 - 1, k32 / 2 - 1, true), std::nullopt);  // half the range: reset
+  EXPECT_EQ(counter_delta(1'000'000, 10, true), std::nullopt);         // re-created link
+  EXPECT_EQ(counter_delta(k32, 5, true), std::nullopt);                // was 64-bit wide: reset
+  EXPECT_EQ(counter_delta(k32 - 100, 50, false), std::nullopt);        // BPF: never wraps
+  EXPECT_EQ(counter_delta(0, UINT64_MAX, true), UINT64_MAX);
+  EXPECT_EQ(counter_delta(UINT64_MAX, 0, true), std::nullopt);
+}
+
+TEST(Snapshot, NetdevCountersWrappingAt32BitsKeepTheirRate) {
+  SnapshotBuilder builder("netdev");
+  const uint64_t k32 = uint64_t{1} << 32;
+  builder.build({{2, "eth0"}}, {{2, {k32 - 500, k32 - 1, 0, 0}}}, 0, 0);
+  auto s = builder.build({{2, "eth0"}}, {{2, {500, 1, 0, 0}}}, kSecond, 1000);
+  EXPECT_DOUBLE_EQ(s.interfaces.at(0).rates.rx_bps, 8000);
+  EXPECT_DOUBLE_EQ(s.interfaces.at(0).rates.rx_pps, 2);
+  // The same fall on BPF's own 64-bit counters is a reset.
+  SnapshotBuilder bpf("bpf");
+  bpf.build({{2, "eth0"}}, {{2, {k32 - 500, k32 - 1, 0, 0}}}, 0, 0);
+  s = bpf.build({{2, "eth0"}}, {{2, {500, 1, 0, 0}}}, kSecond, 1000);
+  EXPECT_DOUBLE_EQ(s.interfaces.at(0).rates.rx_bps, 0);
+}
+
+TEST(Snapshot, RatesAtTheUint64EdgeNeitherOverflowNorWrap) {
+  SnapshotBuilder builder("bpf");
+  builder.build({{2, "eth0"}}, {{2, {0, 0, 0, 0}}}, 0, 0);
+  // Every counter from 0 to UINT64_MAX in one second: bits = 8 x that, which
+  // u64 arithmetic would wrap to a small number.
+  auto s = builder.build({{2, "eth0"}}, {{2, {UINT64_MAX, UINT64_MAX, 0, 0}}}, kSecond, 1000);
+  const auto& r = s.interfaces.at(0).rates;
+  EXPECT_DOUBLE_EQ(r.rx_bps, 8.0 * 18446744073709551615.0);
+  EXPECT_DOUBLE_EQ(r.rx_pps, 18446744073709551615.0);
+  std::string line = netmon::to_ndjson(s);
+  auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["interfaces"]["eth0"]["rx_bytes"].get<uint64_t>(), UINT64_MAX);
+  EXPECT_DOUBLE_EQ(j["interfaces"]["eth0"]["rx_bps"].get<double>(), r.rx_bps);
+  // A nanosecond interval and int64 timestamps at their ends.
+  SnapshotBuilder fast("netdev");
+  fast.build({{2, "eth0"}}, {{2, {0, 0, 0, 0}}}, INT64_MAX - 1, INT64_MAX);
+  s = fast.build({{2, "eth0"}}, {{2, {1, 1, 0, 0}}}, INT64_MAX, INT64_MIN);
+  EXPECT_EQ(s.interval_ms, 0);
+  EXPECT_DOUBLE_EQ(s.interfaces.at(0).rates.rx_pps, 1e9);
+  EXPECT_NE(netmon::to_ndjson(s).find("\"ts_ms\":-9223372036854775808,"), std::string::npos);
 }

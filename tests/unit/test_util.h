@@ -4,7 +4,7 @@
 #include <functional>
 #include <string>
 
-#include "error.h"
+#include "sys/error.h"
 
 namespace netmon::test {
 

@@ -1,4 +1,4 @@
-#include "uci.h"
+#include "config/uci.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,8 +9,8 @@
 #include <fstream>
 #include <functional>
 
-#include "config_file.h"
-#include "error.h"
+#include "config/netmon_conf.h"
+#include "sys/error.h"
 #include "test_util.h"
 
 namespace netmon {

@@ -1,0 +1,149 @@
+#include "app/agent.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <charconv>
+
+#include "app/settings.h"
+#include "compare/quirks.h"
+#include "output/compare_reporter.h"
+#include "output/metrics_endpoint.h"
+#include "output/snapshot_reporter.h"
+#include "sources/bpf/bpf_source.h"
+#include "sources/netdev/netdev_source.h"
+#include "sources/proc/proc_source.h"
+
+namespace netmon {
+
+namespace {
+
+// Identifies the embedded BPF object: FNV-1a over its ELF bytes, so two
+// agents report the same id exactly when they carry the same programs.
+std::string bpf_object_build_id() {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char byte : embedded_bpf_object()) hash = (hash ^ byte) * 0x100000001b3ULL;
+  char hex[16];
+  auto end = std::to_chars(hex, hex + sizeof(hex), hash, 16).ptr;
+  return std::string(sizeof(hex) - (end - hex), '0') + std::string(hex, end);
+}
+
+}  // namespace
+
+std::string version_text() {
+  return std::string("netmon-agent ") + NETMON_VERSION + " (bpf object " + bpf_object_build_id() +
+         ")";
+}
+
+// Every tcx attach and detach waits for an RCU grace period while holding
+// RTNL (tcx_entry_sync(): ~0.05 ms on idle CPUs, ~15 ms per hook once any CPU
+// is busy), so 1,000 interfaces can take ~30 s to start and ~17 s to stop; a
+// legacy tc filter costs ~0.1 ms. Beyond this many interfaces (two hooks
+// each, so under 0.5 s even when busy), --attach auto prefers legacy tc.
+constexpr size_t kTcxMaxLinksAtStart = 16;
+
+std::unique_ptr<Source> make_source(SourceKind kind, const Options& options,
+                                    size_t selected_links) {
+  switch (kind) {
+    case SourceKind::kNetdev:
+      return std::make_unique<NetdevSource>();
+    case SourceKind::kBpf: {
+      BpfSource::AttachMode mode = parse_attach_mode(options.attach);
+      if (mode == BpfSource::AttachMode::kAuto && selected_links > kTcxMaxLinksAtStart) {
+        spdlog::info(
+            "{} interfaces selected: attaching with legacy tc, since every tcx attach waits "
+            "for an RCU grace period (--attach tcx forces tcx)",
+            selected_links);
+        mode = BpfSource::AttachMode::kTc;
+      }
+      return std::make_unique<BpfSource>(mode);
+    }
+    case SourceKind::kProc:
+      return std::make_unique<ProcSource>(options.proc_file);
+    case SourceKind::kCompare:
+      break;
+  }
+  throw Error(std::string("source '") + source_kind_name(kind) + "' is not available");
+}
+
+Agent::Agent(Options options) : options_(std::move(options)) {
+  // Bound first, before any other output and before anything is attached, so
+  // a bad address or a port in use is the only line; destroyed last.
+  MetricsServer* metrics = nullptr;
+  if (options_.listen) {
+    ListenAddress address = parse_listen_address(*options_.listen);
+    auto server =
+        std::make_unique<MetricsServer>(address, BuildInfo{NETMON_VERSION, bpf_object_build_id()});
+    address.port = server->port();
+    spdlog::info("serving Prometheus metrics on http://{}/metrics", address.to_string());
+    metrics = server.get();
+    observers_.push_back(std::move(server));
+  }
+
+  ResolvedSelection resolved = resolve_interfaces(options_);
+  for (const std::string& warning : resolved.warnings) spdlog::warn("{}", warning);
+  apply_uci_settings(resolved, options_);
+  spdlog::info("{}", resolved.selection.describe());
+
+  // How many interfaces the selection holds right now: one cheap dump.
+  auto selected_links = [&resolved] {
+    size_t count = 0;
+    for (const Link& link : dump_links_now())
+      count += resolved.selection.matches(link.name) ? 1 : 0;
+    return count;
+  };
+  if (options_.source == SourceKind::kCompare) {
+    // Read at the same tick, in this order: the reporter compares [0] - [1].
+    sources_.push_back(make_source(SourceKind::kBpf, options_, selected_links()));
+    sources_.push_back(make_source(SourceKind::kProc, options_));
+  } else {
+    sources_.push_back(make_source(options_.source, options_, selected_links()));
+  }
+  std::vector<Source*> sources;
+  for (auto& source : sources_) sources.push_back(source.get());
+
+  const int out_fd = options_.quiet ? -1 : STDOUT_FILENO;
+  if (options_.source == SourceKind::kCompare) {
+    CompareConfig compare;
+    compare.sources = {"bpf", "proc"};
+    compare.out_fd = out_fd;
+    compare.quirks = probe_device_quirks;
+    compare.metrics = metrics;
+    reporter_ = std::make_unique<CompareReporter>(std::move(compare));
+  } else {
+    auto snapshot_reporter =
+        std::make_unique<SnapshotReporter>(source_kind_name(options_.source), out_fd);
+    if (metrics) snapshot_reporter->add_observer(metrics);
+    reporter_ = std::move(snapshot_reporter);
+  }
+
+  LinkTrackerConfig tracking;
+  const Selection& selection = resolved.selection;
+  tracking.selects = [selection](const std::string& name) { return selection.matches(name); };
+  if (selection.origin().names_must_exist())
+    tracking.required_names = selection.literal_names();
+  else
+    tracking.expected_names = selection.literal_names();
+  if (metrics)
+    tracking.on_watch_failure = [metrics](const Link&, const Error&) {
+      metrics->count_attach_failure();
+    };
+  feed_ = std::make_unique<RtnlLinkFeed>();
+  tracker_ = std::make_unique<LinkTracker>(std::move(tracking), sources, *feed_);
+
+  EventLoopConfig loop;
+  loop.interval = options_.interval;
+  loop.count = options_.count;
+  loop.watched_output_fd = out_fd;
+  loop_ = std::make_unique<EventLoop>(loop, sources, *tracker_, *feed_, *reporter_);
+}
+
+Agent::~Agent() = default;
+
+int Agent::run(int stop_fd) {
+  int code = loop_->run(stop_fd);
+  reporter_->finish();
+  return code;
+}
+
+}  // namespace netmon

@@ -1,0 +1,43 @@
+// Command-line options of netmon-agent.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sys/error.h"
+
+namespace netmon {
+
+enum class SourceKind { kNetdev, kBpf, kProc, kCompare };
+
+// "netdev", "bpf", "proc", "compare"; parse_source_kind() is its inverse.
+const char* source_kind_name(SourceKind kind);
+std::optional<SourceKind> parse_source_kind(std::string_view name);
+
+struct Options {
+  SourceKind source = SourceKind::kNetdev;
+  bool source_given = false;  // UCI's `option source` applies only if not
+  std::chrono::milliseconds interval{1000};
+  bool interval_given = false;  // likewise for `option interval`
+  std::optional<uint64_t> count;
+  std::string attach = "auto";  // auto | tcx | tc | xdp
+  std::optional<std::string> config_path;
+  std::optional<std::string> uci_config_path;
+  std::string proc_file = "/proc/netmon";
+  std::optional<std::string> listen;  // host:port for the Prometheus endpoint
+  bool quiet = false;                 // no NDJSON on stdout
+  int verbosity = 1;
+  bool help = false;
+  bool version = false;
+  std::vector<std::string> interfaces;  // names, globs, !exclusions, "all"
+};
+
+// args excludes argv[0]. Throws UsageError.
+Options parse_cli(const std::vector<std::string>& args);
+
+std::string usage_text();
+
+}  // namespace netmon

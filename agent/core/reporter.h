@@ -1,0 +1,35 @@
+// Where readings go once taken: the NDJSON stream, and observers such as the
+// Prometheus endpoint. --compare plugs in its own Reporter.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/counters.h"
+#include "core/snapshot.h"
+
+namespace netmon {
+
+// Sees every snapshot after it is built (e.g. to serve /metrics). Called on
+// the main loop's thread; implementations copy what they need.
+class SnapshotObserver {
+ public:
+  virtual ~SnapshotObserver() = default;
+  virtual void on_snapshot(const Snapshot& snapshot, const std::string& ndjson) = 0;
+};
+
+class Reporter {
+ public:
+  virtual ~Reporter() = default;
+
+  // One reading of every source (in the order the sources were given), all
+  // taken at `monotonic_ns`. Returns false when the consumer is gone (stdout
+  // closed), which ends the agent cleanly.
+  virtual bool report(const std::vector<Link>& links, const std::vector<CounterMap>& readings,
+                      int64_t monotonic_ns, int64_t wall_ms) = 0;
+
+  // Called once when the agent stops (summaries, final flush).
+  virtual void finish() {}
+};
+
+}  // namespace netmon

@@ -1,0 +1,70 @@
+// Snapshots: per-interface totals plus rates over the last interval, the one
+// shape every sink (NDJSON, Prometheus) consumes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/counters.h"
+
+namespace netmon {
+
+struct Rates {
+  double rx_bps = 0;  // bits per second
+  double tx_bps = 0;
+  double rx_pps = 0;  // packets per second
+  double tx_pps = 0;
+};
+
+struct InterfaceSnapshot {
+  Link link;
+  Counters totals;
+  Rates rates;
+};
+
+struct Snapshot {
+  std::string source;
+  uint64_t seq = 0;
+  int64_t ts_ms = 0;        // wall clock, Unix ms
+  int64_t interval_ms = 0;  // measured since the previous snapshot; 0 for seq 0
+  std::vector<InterfaceSnapshot> interfaces;
+};
+
+// How far a counter moved between two readings, or std::nullopt when it was
+// reset. A counter that went down was reset (an interface re-created under a
+// reused ifindex, a BPF slot re-zeroed), except for one rule when
+// `wraps_at_32_bits`: a 32-bit driver counter (`unsigned long` in struct
+// net_device_stats on 32-bit kernels, passed on unchanged by /proc/net/dev,
+// /proc/netmon and rtnetlink's stats64) that was below 2^32 and is now lower
+// wrapped, when the wrapped distance (now + 2^32 - before) is below 2^31: a
+// reset of a counter that had reached half its range in one interval is far
+// less likely than a wrap, and anything larger is taken as a reset.
+std::optional<uint64_t> counter_delta(uint64_t before, uint64_t now, bool wraps_at_32_bits);
+
+// Turns successive readings into snapshots. Rates are computed per ifindex
+// against the previous reading, so a renamed interface keeps its history
+// and a new one (or a re-created one with a reused ifindex whose totals went
+// backwards) starts with zero rates instead of a bogus spike. Totals are
+// reported as read; only rates see through a 32-bit wrap.
+class SnapshotBuilder {
+ public:
+  // The kernel's counters ("netdev", "proc") may wrap at 32 bits; BPF's are
+  // the agent's own u64s and never do.
+  explicit SnapshotBuilder(std::string source)
+      : source_(std::move(source)), wraps_at_32_bits_(source_ != "bpf") {}
+
+  // `links` in output order; a link missing from `counters` is left out.
+  Snapshot build(const std::vector<Link>& links, const CounterMap& counters, int64_t monotonic_ns,
+                 int64_t wall_ms);
+
+ private:
+  std::string source_;
+  bool wraps_at_32_bits_;
+  uint64_t next_seq_ = 0;
+  int64_t previous_ns_ = 0;
+  CounterMap previous_;
+};
+
+}  // namespace netmon

@@ -1,0 +1,406 @@
+#include "output/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <optional>
+
+#include "sys/error.h"
+
+namespace netmon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Connection {
+  Fd fd;
+  Clock::time_point deadline;
+  std::string in;      // the request head as it arrives
+  size_t scanned = 0;  // how much of `in` has been searched for the blank line
+  std::string out;     // the response, once there is one
+  size_t sent = 0;
+  bool responding = false;
+};
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "";  // the reason phrase is optional (RFC 9112, 4)
+  }
+}
+
+std::string serialize(const HttpResponse& response, bool head_only) {
+  std::string out;
+  out.reserve(128 + (head_only ? 0 : response.body.size()));
+  out +=
+      "HTTP/1.1 " + std::to_string(response.status) + " " + reason_phrase(response.status) + "\r\n";
+  out += "Content-Type: " + response.content_type + "\r\n";
+  out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  out += "Connection: close\r\n";
+  for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
+  out += "\r\n";
+  if (!head_only) out += response.body;
+  return out;
+}
+
+HttpResponse plain(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+// One past the blank line that ends the head, or npos. Lines may end in bare
+// LF (RFC 9112, 2.2), so "\n\n" ends it as well as "\n\r\n".
+size_t find_head_end(const std::string& data, size_t& scanned) {
+  size_t from = scanned >= 2 ? scanned - 2 : 0;  // a terminator may straddle reads
+  scanned = data.size();
+  for (size_t i = data.find('\n', from); i != std::string::npos; i = data.find('\n', i + 1)) {
+    if (i + 1 < data.size() && data[i + 1] == '\n') return i + 2;
+    if (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n') return i + 3;
+  }
+  return std::string::npos;
+}
+
+bool is_token_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+// `prefix` in lowercase.
+bool starts_with_ignoring_case(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  return true;
+}
+
+struct RequestLine {
+  std::string_view method;
+  std::string_view path;
+};
+
+// `METHOD SP TARGET SP HTTP/1.x`; the path is the target without its query.
+std::optional<RequestLine> parse_request_line(std::string_view head) {
+  std::string_view line = head.substr(0, head.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+
+  const size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos || sp1 == 0) return std::nullopt;
+  const size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return std::nullopt;
+  RequestLine request;
+  request.method = line.substr(0, sp1);
+  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view version = line.substr(sp2 + 1);
+
+  if (!std::all_of(request.method.begin(), request.method.end(), is_token_char))
+    return std::nullopt;
+  if (version.size() != 8 || version.substr(0, 7) != "HTTP/1." || version[7] < '0' ||
+      version[7] > '9')
+    return std::nullopt;
+  for (char c : target)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return std::nullopt;
+
+  // Servers must accept absolute-form ("GET http://host/metrics"), which some
+  // clients send through proxies; only the path matters here.
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (starts_with_ignoring_case(target, scheme)) {
+      const size_t slash = target.find('/', scheme.size());
+      target = slash == std::string_view::npos ? "/" : target.substr(slash);
+      break;
+    }
+  }
+  target = target.substr(0, target.find('?'));
+  if (target.empty() || (target[0] != '/' && target != "*")) return std::nullopt;
+  request.path = target;
+  return request;
+}
+
+void prepare_response(Connection& c, std::string_view head, const HttpHandler& handler,
+                      const std::string& where) {
+  HttpResponse response;
+  bool head_only = false;
+  if (std::optional<RequestLine> request = parse_request_line(head)) {
+    head_only = request->method == "HEAD";
+    try {
+      response = handler(request->method, request->path);
+    } catch (const std::exception& e) {
+      spdlog::warn("http://{}: {} {}: {}", where, request->method, request->path, e.what());
+      response = plain(500, "internal error\n");
+    } catch (...) {
+      spdlog::warn("http://{}: {} {}: unknown exception", where, request->method, request->path);
+      response = plain(500, "internal error\n");
+    }
+  } else {
+    response = plain(400, "bad request: expected METHOD TARGET HTTP/1.x\n");
+  }
+  c.out = serialize(response, head_only);
+  c.responding = true;
+}
+
+// After the response: close() with unread bytes (a request body, the rest of
+// an oversized head) in the receive queue sends RST instead of FIN, and the
+// client may then lose the response. Read away what has already arrived.
+void finish(Connection& c) {
+  ::shutdown(c.fd.get(), SHUT_WR);
+  char discard[4096];
+  for (int i = 0; i < 16 && ::recv(c.fd.get(), discard, sizeof(discard), 0) > 0; ++i) {
+  }
+}
+
+// For a client past its deadline: a graceful close would leave the unsent
+// rest of a response queued in the kernel for as long as the client keeps its
+// receive window shut; a reset frees it at once.
+void reset_on_close(const Connection& c) {
+  const linger abort{1, 0};
+  ::setsockopt(c.fd.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+}
+
+// Sends what is left of the response. False once the connection is done with:
+// all sent, or the client gone.
+bool send_pending(Connection& c) {
+  while (c.sent < c.out.size()) {
+    const ssize_t n =
+        ::send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+    if (n >= 0) {
+      c.sent += static_cast<size_t>(n);
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return true;
+    } else if (errno != EINTR) {
+      return false;
+    }
+  }
+  finish(c);
+  return false;
+}
+
+// Reads what has arrived and answers once the head is complete. False when
+// the connection is to be closed.
+bool receive(Connection& c, const HttpHandler& handler, const std::string& where) {
+  char buf[4096];
+  for (;;) {
+    // Never more than one byte past the limit: enough to know it is exceeded.
+    const size_t room = kMaxRequestHead + 1 - c.in.size();
+    const ssize_t n = ::recv(c.fd.get(), buf, std::min(sizeof(buf), room), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno == EAGAIN || errno == EWOULDBLOCK;
+    }
+    if (n == 0) return false;  // gone before sending a whole head
+    c.in.append(buf, static_cast<size_t>(n));
+    const size_t end = find_head_end(c.in, c.scanned);
+    if (end != std::string::npos && end <= kMaxRequestHead) {
+      prepare_response(c, std::string_view(c.in).substr(0, end), handler, where);
+      return send_pending(c);
+    }
+    if (c.in.size() > kMaxRequestHead) {
+      c.out = serialize(plain(431, "request head larger than 8 KiB\n"), false);
+      c.responding = true;
+      return send_pending(c);
+    }
+  }
+}
+
+bool is_transient_accept_error(int err) {
+  switch (err) {
+    // The connection died in the backlog, or (Linux) a network error already
+    // pending on it: try the next one.
+    case EINTR:
+    case ECONNABORTED:
+    case EPROTO:
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::string ListenAddress::to_string() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+HttpServer::HttpServer(const ListenAddress& address, HttpHandler handler, HttpLimits limits)
+    : where_(address.to_string()), handler_(std::move(handler)), limits_(limits) {
+  const std::string what = "cannot listen on " + where_;
+  if (address.port < 0 || address.port > 65535) throw Error(what + ": port out of range");
+
+  sockaddr_storage storage{};
+  socklen_t length;
+  int family;
+  if (address.host.find(':') != std::string::npos) {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    family = AF_INET6;
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(static_cast<uint16_t>(address.port));
+    if (inet_pton(AF_INET6, address.host.c_str(), &sin6->sin6_addr) != 1)
+      throw Error(what + ": not a numeric IPv6 address");
+    length = sizeof(*sin6);
+  } else {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
+    family = AF_INET;
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(static_cast<uint16_t>(address.port));
+    if (inet_pton(AF_INET, address.host.c_str(), &sin->sin_addr) != 1)
+      throw Error(what + ": not a numeric IPv4 address");
+    length = sizeof(*sin);
+  }
+
+  listener_.reset(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!listener_) throw Error(errno_message(what, errno));
+  // Lets a restarted agent bind over its predecessor's TIME_WAIT connections.
+  // SO_REUSEPORT would also let a second agent bind the same port and
+  // silently take half the scrapes.
+  const int yes = 1;
+  if (::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes)) < 0 ||
+      ::bind(listener_.get(), reinterpret_cast<const sockaddr*>(&storage), length) < 0 ||
+      ::listen(listener_.get(), SOMAXCONN) < 0)
+    throw Error(errno_message(what, errno));
+
+  sockaddr_storage bound{};
+  socklen_t bound_length = sizeof(bound);
+  if (::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&bound), &bound_length) < 0)
+    throw Error(errno_message(what, errno));
+  port_ = ntohs(family == AF_INET6 ? reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port
+                                   : reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
+
+  stop_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!stop_) throw Error(errno_message(what + ": eventfd", errno));
+
+  // The thread inherits this thread's signal mask: the agent blocks SIGINT
+  // and SIGTERM before it gets here, so they keep going to its signalfd.
+  thread_ = std::thread([this] {
+    try {
+      run();
+    } catch (const std::exception& e) {
+      spdlog::warn("http://{} stopped serving: {}", where_, e.what());
+    } catch (...) {
+      spdlog::warn("http://{} stopped serving: unknown exception", where_);
+    }
+  });
+}
+
+HttpServer::~HttpServer() {
+  const uint64_t one = 1;
+  // Cannot fail short of the counter overflowing, which one write never does.
+  (void)!::write(stop_.get(), &one, sizeof(one));
+  thread_.join();
+}
+
+void HttpServer::run() {
+  std::vector<Connection> connections;
+  std::vector<pollfd> polled;
+  Clock::time_point accept_paused_until{};
+
+  for (;;) {
+    const Clock::time_point now = Clock::now();
+    // A slow or idle client loses its slot at its deadline, never anyone
+    // else's time: nothing here blocks but poll().
+    connections.erase(std::remove_if(connections.begin(), connections.end(),
+                                     [&](const Connection& c) {
+                                       if (c.deadline > now) return false;
+                                       reset_on_close(c);
+                                       return true;
+                                     }),
+                      connections.end());
+
+    // At the limit the listening socket is left out, so new clients wait in
+    // the kernel's backlog instead of being accepted and dropped.
+    const bool accepting =
+        connections.size() < limits_.max_connections && now >= accept_paused_until;
+    polled.clear();
+    polled.push_back({stop_.get(), POLLIN, 0});
+    polled.push_back({accepting ? listener_.get() : -1, POLLIN, 0});  // poll() skips fd -1
+    Clock::time_point wake = Clock::time_point::max();
+    if (now < accept_paused_until) wake = accept_paused_until;
+    for (const Connection& c : connections) {
+      polled.push_back({c.fd.get(), static_cast<short>(c.responding ? POLLOUT : POLLIN), 0});
+      wake = std::min(wake, c.deadline);
+    }
+    int timeout = -1;
+    if (wake != Clock::time_point::max()) {
+      const auto ms = std::chrono::ceil<std::chrono::milliseconds>(wake - now).count();
+      timeout = static_cast<int>(std::clamp<decltype(ms)>(ms, 0, INT_MAX));
+    }
+
+    if (::poll(polled.data(), polled.size(), timeout) < 0) {
+      if (errno == EINTR) continue;
+      throw Error(errno_message("poll", errno));
+    }
+    if (polled[0].revents) return;
+
+    for (size_t i = 0; i < connections.size(); ++i) {
+      Connection& c = connections[i];
+      if (!polled[i + 2].revents) continue;
+      const bool keep = c.responding ? send_pending(c) : receive(c, handler_, where_);
+      if (!keep) c.fd.reset();
+    }
+    connections.erase(std::remove_if(connections.begin(), connections.end(),
+                                     [](const Connection& c) { return !c.fd; }),
+                      connections.end());
+
+    if (!(polled[1].revents & POLLIN)) continue;
+    while (connections.size() < limits_.max_connections) {
+      Fd fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+      if (fd) {
+        Connection c;
+        c.fd = std::move(fd);
+        c.deadline = Clock::now() + limits_.deadline;
+        connections.push_back(std::move(c));
+        continue;
+      }
+      const int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK) break;
+      if (is_transient_accept_error(err)) continue;
+      // Out of fds or memory: the connection stays in the backlog and poll()
+      // would report it again at once, so wait a little instead of spinning.
+      spdlog::warn("http://{}: cannot accept a connection: {}; retrying in 1 s", where_,
+                   std::strerror(err));
+      accept_paused_until = Clock::now() + std::chrono::seconds(1);
+      break;
+    }
+  }
+}
+
+}  // namespace netmon

@@ -1,0 +1,69 @@
+// The Prometheus text exposition format (0.0.4) of netmon's counters and
+// gauges: passive state in, text out, so it is testable without a socket.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/snapshot.h"
+
+namespace netmon {
+
+// What netmon_build_info reports.
+struct BuildInfo {
+  std::string version;     // NETMON_VERSION
+  std::string bpf_object;  // build id of the embedded BPF object
+};
+
+// One labelled value of a gauge family; labels in output order.
+struct GaugeSample {
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+};
+
+// A gauge family published by a reporter that knows more than counters, such
+// as --compare's deltas. `name` and label names must be valid Prometheus
+// names ([a-zA-Z_:][a-zA-Z0-9_:]*, labels without ':'); label values are
+// escaped here.
+struct GaugeFamily {
+  std::string name;
+  std::string help;
+  std::vector<GaugeSample> samples;
+};
+
+// Everything one /metrics response is made of. Passive, so the formatting is
+// testable without a socket.
+struct MetricsState {
+  std::map<std::string, Snapshot> latest;  // by source ("bpf", "proc", ...)
+  uint64_t snapshots_total = 0;
+  uint64_t attach_failures_total = 0;
+  BuildInfo build;
+  std::vector<GaugeFamily> gauges;
+};
+
+// The exposition text for `state`: HELP and TYPE for every family (also
+// before the first snapshot, so dashboards see the families exist), samples
+// sorted by source, then by the snapshot's interface order.
+std::string format_metrics(const MetricsState& state);
+
+// A label value as the exposition format wants it: backslash, double quote
+// and newline escaped; bytes that are not UTF-8 (interface names are bytes)
+// replaced by U+FFFD, as the NDJSON output does.
+std::string escape_label_value(std::string_view value);
+
+// Where a reporter that knows more than counters (--compare) publishes
+// each reading: the counters of every source (labelled source="bpf",
+// source="proc"), gauge families that replace those of the previous call,
+// and the NDJSON line it wrote. MetricsServer is one; tests record.
+class MetricsPublisher {
+ public:
+  virtual ~MetricsPublisher() = default;
+  virtual void publish_compare(const std::vector<Snapshot>& per_source,
+                               std::vector<GaugeFamily> gauges, const std::string& ndjson) = 0;
+};
+
+}  // namespace netmon

@@ -1,0 +1,112 @@
+// Counters from netmon's own eBPF programs on tc ingress/egress (tcx or
+// legacy clsact) or XDP, summed over the per-CPU maps they fill.
+//
+// A BpfSource works in the network namespace of the thread that created it:
+// ifindexes, tc netlink requests and tcx/XDP links all resolve there, so
+// watch, unwatch, read and destruction must happen in that namespace too.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "core/source.h"
+#include "netmon/abi.h"
+#include "sources/bpf/tc_attach.h"
+
+// The generated skeleton's `struct netmon` would clash with namespace netmon,
+// so bpf_source.cpp includes it inside this namespace instead.
+namespace netmon_skel {
+struct netmon;
+}
+
+namespace netmon {
+
+class BpfSource : public Source {
+ public:
+  enum class AttachMode {
+    kAuto,  // tcx where the kernel has it (6.6+), else kTc
+    kTcx,   // tcx links on ingress and egress
+    kTc,    // clsact qdisc + cls_bpf filters on ingress and egress
+    kXdp,   // rx in XDP; tx on tc egress (tcx where available)
+  };
+
+  // Loads the programs; attaches nothing yet. `array_entries` sizes the
+  // per-CPU array indexed by ifindex (0: from the interfaces present now,
+  // with room to grow). Counts for larger ifindexes go to a per-CPU hash:
+  // still exact, somewhat slower per packet. Throws Error naming the missing
+  // capability (CAP_BPF / CAP_NET_ADMIN) or the load failure.
+  explicit BpfSource(AttachMode mode, uint32_t array_entries = 0);
+  ~BpfSource() override;  // detaches from every watched link
+
+  BpfSource(const BpfSource&) = delete;
+  BpfSource& operator=(const BpfSource&) = delete;
+
+  const char* kind() const override { return "bpf"; }
+
+  // Zeroes the link's counters, then attaches rx and tx (a reused ifindex
+  // thus starts from 0). Watching a watched ifindex again re-attaches and
+  // re-zeroes it. Throws Error ("failed to attach to 'eth0' (tc ingress):
+  // ..."), leaving nothing attached to that link.
+  void watch(const Link& link) override;
+
+  // Detaches; quiet if the interface is already gone.
+  void unwatch(const Link& link) override;
+
+  // Totals since watch() for every watched link among `links` (others are
+  // absent). Throws Error if the maps cannot be read at all.
+  CounterMap read(const std::vector<Link>& links) override;
+
+  // Packets counted nowhere: their ifindex was beyond the array and the
+  // overflow hash was full. Non-zero means the counts are short; the agent
+  // warns and a larger array (restart) fixes it.
+  uint64_t lost_packets() const;
+
+  // What kAuto resolved to: kTcx, kTc or kXdp.
+  AttachMode attach_mode() const { return mode_; }
+  // Whether egress (and, but for kXdp, ingress) uses tcx rather than clsact.
+  bool uses_tcx() const { return tcx_; }
+  uint32_t array_entries() const { return array_entries_; }
+
+ private:
+  struct SkeletonDeleter {
+    void operator()(netmon_skel::netmon* skeleton) const;
+  };
+  using SkeletonPtr = std::unique_ptr<netmon_skel::netmon, SkeletonDeleter>;
+  // Members go in reverse order: tx and rx detach first, the clsact qdisc
+  // goes once the filters on it are gone.
+  struct Watched {
+    Link link;
+    std::unique_ptr<Attachment> clsact;
+    std::unique_ptr<Attachment> rx;
+    std::unique_ptr<Attachment> tx;
+  };
+
+  void zero_counters(const Link& link);
+  void read_array(const std::vector<int>& ifindexes, CounterMap& out);
+  Counters read_one(int map_fd, int ifindex, bool* found);
+
+  AttachMode mode_;
+  bool tcx_ = false;
+  uint32_t array_entries_ = 0;
+  size_t ncpus_ = 0;
+  SkeletonPtr skeleton_;
+  std::map<int, Watched> watched_;  // after skeleton_: detached before unload
+  bool batch_lookup_ = true;        // false once the kernel refused it
+  uint64_t lost_reported_ = 0;      // lost_packets() already warned about
+  std::vector<uint32_t> batch_keys_;
+  std::vector<netmon_counters> batch_values_;
+};
+
+// "auto", "tcx", "tc", "xdp".
+const char* attach_mode_name(BpfSource::AttachMode mode);
+// Inverse of attach_mode_name(); throws UsageError (exit 2) for anything
+// else: the one check of --attach.
+BpfSource::AttachMode parse_attach_mode(std::string_view name);
+
+// The BPF object embedded in the agent (the skeleton's ELF bytes).
+std::string_view embedded_bpf_object();
+
+}  // namespace netmon

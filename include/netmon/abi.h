@@ -10,7 +10,8 @@
 #if defined(__KERNEL__)
 #include <linux/types.h>
 #elif defined(__bpf__) || defined(__TARGET_ARCH_x86) || defined(NETMON_VMLINUX)
-/* BPF programs get __uN from vmlinux.h, included before this header. */
+/* BPF programs get __uN from linux/bpf.h (or, for tests/cross, vmlinux.h),
+ * included before this header: linux/types.h would clash with vmlinux.h. */
 #else
 #include <linux/types.h>
 #endif

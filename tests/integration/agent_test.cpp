@@ -148,12 +148,17 @@ TEST(Agent, CountStopsAfterNSnapshotsWithConsecutiveSeq) {
   VethPair veth;
   AgentProcess agent({"--bpf", "--interval", "100ms", "--count", "4", veth.a().ifname},
                      veth.a().netns);
+  // Ticks keep a fixed schedule from the baseline, so one tick delayed by a
+  // busy machine makes the next interval shorter: only their sum is bounded.
+  int measured_ms = 0;
   for (int seq = 0; seq < 4; ++seq) {
     auto s = agent.read_snapshot(5s);
     ASSERT_TRUE(s) << agent.stderr_text();
     EXPECT_EQ((*s)["seq"], seq);
-    if (seq > 0) EXPECT_GE((*s)["interval_ms"].get<int>(), 90);
+    if (seq > 0) EXPECT_GT((*s)["interval_ms"].get<int>(), 0);
+    measured_ms += (*s)["interval_ms"].get<int>();
   }
+  EXPECT_GE(measured_ms, 3 * 100 - 10);
   EXPECT_FALSE(agent.read_line(2s).has_value());
   EXPECT_EQ(agent.wait(5s), 0);
   EXPECT_EQ(tc_filters(veth.a().netns, veth.a().ifname), "[][]");

@@ -1,6 +1,7 @@
 #include "ledger/booking.h"
 
 #include <algorithm>
+#include <ctime>
 #include <utility>
 
 namespace netmon::ledger {
@@ -23,6 +24,15 @@ uint64_t& at(Counts& c, int i) {
   }
 }
 uint64_t at(const Counts& c, int i) { return at(const_cast<Counts&>(c), i); }
+
+std::string utc(int64_t t) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm {};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 const char* counter_name(int i) {
   static const char* const names[] = {"rx_bytes", "rx_packets", "tx_bytes", "tx_packets"};
@@ -157,15 +167,17 @@ void Booker::release(int64_t wall, int64_t mono_ns, std::vector<Booking>& out) {
 TickResult Booker::tick(int64_t wall, int64_t mono_ns, const std::vector<Reading>& readings) {
   TickResult res;
   bool ok = plausible(wall);
-  if (ok && !held_.empty()) {
-    res.notes.push_back(
-        {NoteKind::kClockReleased, "", "wall clock plausible: booking held traffic"});
+  if (ok && clock_bad_) {
+    res.notes.push_back({NoteKind::kClockReleased, "",
+                         "wall clock plausible again at " + utc(wall) + ": booking held traffic"});
     release(wall, mono_ns, res.bookings);
-  } else if (!ok && held_.empty()) {
+  } else if (!ok && !clock_bad_) {
     res.notes.push_back({NoteKind::kClockHeld, "",
-                         "wall clock " + std::to_string(wall) +
-                             " is before the build day or the newest booked period: holding"});
+                         "wall clock " + utc(wall) +
+                             " is before the build day or the newest booked period: holding "
+                             "traffic until it is plausible"});
   }
+  clock_bad_ = !ok;
   res.bookings.reserve(res.bookings.size() + readings.size());
   for (const Reading& r : readings) {
     auto it = states_.find(r.name);

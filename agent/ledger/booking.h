@@ -122,7 +122,8 @@ class Booker {
 
   // The booked-through point of every interface, for the store.
   std::vector<Identity> identities() const;
-  bool holding() const { return !held_.empty(); }
+  // The clock was implausible at the last tick, or traffic is still held.
+  bool holding() const { return clock_bad_ || !held_.empty(); }
 
  private:
   struct State {
@@ -146,6 +147,7 @@ class Booker {
   BookingOptions opts_;
   std::string boot_id_;
   int64_t clock_floor_ = 0;
+  bool clock_bad_ = false;
   std::unordered_map<std::string, Identity> restored_;
   std::unordered_map<std::string, State> states_;
   struct HeldSlot {

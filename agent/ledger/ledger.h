@@ -99,6 +99,7 @@ class Ledger {
 
   const LedgerStats& stats() const { return stats_; }
   const Store& store() const { return store_; }
+  Store& mutable_store() { return store_; }  // tests: simulate a full disk
   size_t pending_rows() const;
 
  private:

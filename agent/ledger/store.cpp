@@ -89,7 +89,11 @@ std::optional<std::string> corruption(sqlite3* db, int* other_rc, std::string* o
     *other_msg = m;
     return std::nullopt;
   }
-  if (first != "ok") return "quick_check: " + first;
+  if (first != "ok") {
+    // quick_check reports over several lines; the log gets one.
+    std::replace(first.begin(), first.end(), '\n', ' ');
+    return "quick_check: " + first;
+  }
   return std::nullopt;
 }
 
@@ -283,6 +287,12 @@ std::set<QuotaMark> Store::quota_marks() const {
     out.insert(
         {text(s.get(), 0), text(s.get(), 1), text(s.get(), 2), sqlite3_column_int(s.get(), 3)});
   return out;
+}
+
+void Store::set_max_page_count(int pages) {
+  // SQLite's own maximum when lifting the cap.
+  exec(db_.get(), "PRAGMA max_page_count=" + std::to_string(pages > 0 ? pages : 1073741823),
+       nullptr);
 }
 
 SaveStatus Store::save(const SaveBatch& batch, std::string* error) {

@@ -97,6 +97,10 @@ class Store {
   // other failure (message in *error). Nothing is applied unless kOk.
   SaveStatus save(const SaveBatch& batch, std::string* error);
 
+  // Caps the file at `pages` pages (0 lifts the cap): how tests make and
+  // then clear a full disk.
+  void set_max_page_count(int pages);
+
   const std::string& path() const { return path_; }
   std::string corrupt_moved_to() const { return moved_to_; }
 

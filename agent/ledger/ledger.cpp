@@ -152,6 +152,10 @@ SaveStatus Ledger::save() {
   batch.marks = unsaved_marks_;
   batch.now = last_wall_;
   batch.newest_slot = booker_.clock_floor();
+  // An hour-old clock floor after a crash only narrows what a restart
+  // can tell about a clock gone back; close() always writes it.
+  batch.housekeeping = closed_ || last_housekeeping_ < 0 ||
+                       last_wall_ - last_housekeeping_ >= 3600 || last_wall_ < last_housekeeping_;
   std::string err;
   SaveStatus st = store_.save(batch, &err);
   if (st == SaveStatus::kOk) {
@@ -159,6 +163,7 @@ SaveStatus Ledger::save() {
       for (auto& v : p.slots) v.clear();
     unsaved_marks_.clear();
     ++stats_.saves;
+    if (batch.housekeeping) last_housekeeping_ = last_wall_;
   } else {
     ++stats_.failed_saves;
     spdlog::warn(

@@ -130,6 +130,7 @@ class Ledger {
   Starts starts_;
   int64_t last_save_mono_ = -1;
   int64_t last_wall_ = 0;
+  int64_t last_housekeeping_ = -1;
   bool closed_ = false;
   LedgerStats stats_;
 };

@@ -174,6 +174,8 @@ void Store::create_schema() {
   // the log instead of rewriting pages in place twice, and a crash keeps the
   // last commit. synchronous=NORMAL: no fsync per commit, only at
   // checkpoints; a power cut may lose the last saves but never consistency.
+  // Only takes effect on a new, empty file, and only before WAL is on.
+  exec(db, "PRAGMA page_size=" + std::to_string(opts_.page_size), nullptr);
   std::string mode;
   int rc = sqlite3_exec(
       db, "PRAGMA journal_mode=WAL",
@@ -296,6 +298,17 @@ void Store::set_max_page_count(int pages) {
 }
 
 SaveStatus Store::save(const SaveBatch& batch, std::string* error) {
+  try {
+    return save_batch(batch, error);
+  } catch (const LedgerError& e) {
+    // A statement that would not prepare: nothing of the batch is kept.
+    if (!sqlite3_get_autocommit(db_.get())) exec(db_.get(), "ROLLBACK", nullptr);
+    if (error) *error = e.what();
+    return SaveStatus::kError;
+  }
+}
+
+SaveStatus Store::save_batch(const SaveBatch& batch, std::string* error) {
   sqlite3* db = db_.get();
   std::string err;
   auto fail = [&](int rc, const std::string& what) {
@@ -356,7 +369,7 @@ SaveStatus Store::save(const SaveBatch& batch, std::string* error) {
     if ((rc = run(mark.get())) != SQLITE_OK) return fail(rc, sqlite3_errmsg(db));
   }
 
-  if (batch.newest_slot > 0) {
+  if (batch.housekeeping && batch.newest_slot > 0) {
     Stmt floor = prepare(db,
                          "INSERT INTO meta(key, value) VALUES('clock_floor', ?) ON CONFLICT(key)"
                          " DO UPDATE SET value = max(value, excluded.value)");
@@ -371,14 +384,14 @@ SaveStatus Store::save(const SaveBatch& batch, std::string* error) {
                        opts_.retention.year_days};
   Calendar cal;  // month retention (if any) compares labels of either shape alike
   for (int i = 0; i < 5; ++i) {
-    if (days[i] <= 0 || batch.now <= 0) continue;
+    if (!batch.housekeeping || days[i] <= 0 || batch.now <= 0) continue;
     int64_t cut = period_start(kTables[i], batch.now - int64_t{days[i]} * 86400, cal);
     Stmt del = prepare(db, "DELETE FROM " + table(kTables[i]) + " WHERE period < ?");
     std::string label = period_label(kTables[i], cut, cal);
     sqlite3_bind_text(del.get(), 1, label.c_str(), -1, SQLITE_TRANSIENT);
     if ((rc = run(del.get())) != SQLITE_OK) return fail(rc, sqlite3_errmsg(db));
   }
-  if (batch.now > 0) {
+  if (batch.housekeeping && batch.now > 0) {
     Stmt del = prepare(db, "DELETE FROM quota_alert WHERE given < ?");
     sqlite3_bind_int64(del.get(), 1, batch.now - int64_t{400} * 86400);
     if ((rc = run(del.get())) != SQLITE_OK) return fail(rc, sqlite3_errmsg(db));

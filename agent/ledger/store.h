@@ -37,6 +37,9 @@ struct Retention {
 
 struct StoreOptions {
   Retention retention;
+  // Page size of a new file (an existing file keeps its own). Every save
+  // rewrites whole pages into the log; small pages write less per save.
+  int page_size = 1024;
   // Test hook: caps the file at this many pages so a "disk full" is
   // reproducible without filling a real file system (0: no cap).
   int max_page_count = 0;
@@ -67,6 +70,9 @@ struct SaveBatch {
   std::vector<QuotaMark> marks;
   int64_t now = 0;          // for retention
   int64_t newest_slot = 0;  // clock floor to remember
+  // Retention and the clock floor. Each touches pages of its own, so the
+  // ledger does them hourly rather than in every save (fewer flash writes).
+  bool housekeeping = true;
 };
 
 enum class SaveStatus { kOk, kFull, kError };
@@ -110,6 +116,7 @@ class Store {
   };
   Store(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
   void create_schema();
+  SaveStatus save_batch(const SaveBatch& batch, std::string* error);
 
   std::string path_;
   std::unique_ptr<sqlite3, Closer> db_;

@@ -8,6 +8,9 @@
 //                                               (/proc/self/io wchar: SQLite's log and
 //                                               checkpoint writes; the flash sees these
 //                                               plus its file system's overhead)
+//   netmon_bench_ledger report PATH PERIOD [--json] [IFACE...]
+//                                               what `--report` will print, until the
+//                                               agent has the option
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -16,10 +19,12 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "ledger/ledger.h"
+#include "ledger/report.h"
 
 namespace {
 
@@ -143,18 +148,46 @@ int bench_year(int n, int days, std::string dir) {
   return 0;
 }
 
+int report(int argc, char** argv) {
+  ReportOptions o;
+  std::string path = argv[2];
+  o.period = argv[3];
+  for (int i = 4; i < argc; ++i) {
+    if (std::string(argv[i]) == "--json")
+      o.json = true;
+    else
+      o.interfaces.push_back(argv[i]);
+  }
+  o.now = time(nullptr);
+  try {
+    Store s = Store::open_read_only(path);
+    std::string err;
+    if (!write_report(s, o, std::cout, &err)) {
+      fprintf(stderr, "netmon_bench_ledger: %s\n", err.c_str());
+      return 1;
+    }
+  } catch (const LedgerError& e) {
+    fprintf(stderr, "netmon_bench_ledger: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "report" && argc >= 4) return report(argc, argv);
+  // The simulations run in UTC so their figures do not depend on the host.
   setenv("TZ", "UTC", 1);
   tzset();
-  std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "tick")
     return bench_tick(argc > 2 ? atoi(argv[2]) : 1000, argc > 3 ? atoi(argv[3]) : 300);
   if (mode == "year")
     return bench_year(argc > 2 ? atoi(argv[2]) : 10, argc > 3 ? atoi(argv[3]) : 365,
                       argc > 4 ? argv[4] : "");
   fprintf(stderr,
-          "usage: netmon_bench_ledger tick [IFACES] [TICKS] | year [IFACES] [DAYS] [DIR]\n");
+          "usage: netmon_bench_ledger tick [IFACES] [TICKS] | year [IFACES] [DAYS] [DIR] | "
+          "report PATH PERIOD [--json] [IFACE...]\n");
   return 2;
 }

@@ -167,6 +167,21 @@ void Booker::release(int64_t wall, int64_t mono_ns, std::vector<Booking>& out) {
 TickResult Booker::tick(int64_t wall, int64_t mono_ns, const std::vector<Reading>& readings) {
   TickResult res;
   bool ok = plausible(wall);
+  if (!ok && wall >= opts_.min_plausible_time) {
+    // Only the newest booked period says no: the clock went back. If it
+    // stays back, the earlier clock was the wrong one (a bad RTC or NTP
+    // server ran it ahead); trust this one rather than hold for as long as
+    // the error was. Counts are never booked twice either way.
+    if (back_since_ns_ < 0) back_since_ns_ = mono_ns;
+    if (mono_ns - back_since_ns_ >= opts_.trust_backwards_after_s * 1'000'000'000) {
+      res.notes.push_back({NoteKind::kClockReleased, "",
+                           "wall clock " + utc(wall) + " has stayed behind the newest booked " +
+                               "period; trusting it from now on"});
+      clock_floor_ = opts_.min_plausible_time;
+      ok = true;
+    }
+  }
+  if (ok || wall < opts_.min_plausible_time) back_since_ns_ = -1;
   if (ok && clock_bad_) {
     res.notes.push_back({NoteKind::kClockReleased, "",
                          "wall clock plausible again at " + utc(wall) + ": booking held traffic"});

@@ -91,6 +91,9 @@ struct BookingOptions {
   // time; beyond this many slots the oldest two merge (memory stays bounded
   // while the clock stays wrong).
   size_t max_held_slots = 576;
+  // A clock after the build day but behind the newest booked period is
+  // trusted once it has stayed so for this long (monotonic time).
+  int64_t trust_backwards_after_s = 3600;
 };
 
 struct TickResult {
@@ -106,6 +109,8 @@ class Booker {
   void restore(const std::vector<Identity>& identities);
   // Start of the newest period the store holds traffic for; a wall clock
   // before it has moved backwards and is not trusted.
+  // The floor only rises here; it falls only when a clock that went back
+  // is trusted (BookingOptions::trust_backwards_after_s).
   void set_clock_floor(int64_t t) {
     if (t > clock_floor_) clock_floor_ = t;
   }
@@ -148,6 +153,7 @@ class Booker {
   std::string boot_id_;
   int64_t clock_floor_ = 0;
   bool clock_bad_ = false;
+  int64_t back_since_ns_ = -1;  // monotonic time the clock was first seen behind
   std::unordered_map<std::string, Identity> restored_;
   std::unordered_map<std::string, State> states_;
   struct HeldSlot {

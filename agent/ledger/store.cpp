@@ -372,7 +372,7 @@ SaveStatus Store::save_batch(const SaveBatch& batch, std::string* error) {
   if (batch.housekeeping && batch.newest_slot > 0) {
     Stmt floor = prepare(db,
                          "INSERT INTO meta(key, value) VALUES('clock_floor', ?) ON CONFLICT(key)"
-                         " DO UPDATE SET value = max(value, excluded.value)");
+                         " DO UPDATE SET value = excluded.value");
     sqlite3_bind_int64(floor.get(), 1, batch.newest_slot);
     if ((rc = run(floor.get())) != SQLITE_OK) return fail(rc, sqlite3_errmsg(db));
   }

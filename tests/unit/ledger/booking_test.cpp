@@ -260,5 +260,40 @@ TEST(Booker, FirstSightWhileHeldKeepsTheStoredIdentity) {
   EXPECT_EQ(b.identities()[0].boot_id, "boot-b");
 }
 
+TEST(Booker, ClockThatStaysBackIsTrustedAfterAnHour) {
+  Booker b(opts(), "boot-a");
+  // A bad time server ran the clock a day ahead; traffic was booked there.
+  int64_t ahead = kNow + 86400;
+  b.tick(ahead, 10 * kSec, {rd(3, 0, 0, 0, 0)});
+  EXPECT_EQ(sum(b.tick(ahead + 1, 11 * kSec, {rd(3, 100, 1, 0, 0)}).bookings).rx_bytes, 100u);
+  // Corrected a day back: held at first.
+  TickResult r = b.tick(kNow, 20 * kSec, {rd(3, 300, 3, 0, 0)});
+  EXPECT_TRUE(has_note(r, NoteKind::kClockHeld));
+  EXPECT_TRUE(r.bookings.empty());
+  r = b.tick(kNow + 3599, (20 + 3599) * kSec, {rd(3, 600, 6, 0, 0)});
+  EXPECT_TRUE(r.bookings.empty());
+  // An hour of monotonic time behind: trusted, and the held traffic is
+  // placed by monotonic time, not at the old (future) floor.
+  r = b.tick(kNow + 3600, (20 + 3600) * kSec, {rd(3, 700, 7, 0, 0)});
+  EXPECT_TRUE(has_note(r, NoteKind::kClockReleased));
+  ASSERT_EQ(r.bookings.size(), 3u);
+  EXPECT_EQ(r.bookings[0].wall, kNow);
+  EXPECT_EQ(r.bookings[0].delta.rx_bytes, 200u);
+  EXPECT_EQ(r.bookings[1].wall, kNow + 3599);
+  EXPECT_EQ(r.bookings[1].delta.rx_bytes, 300u);
+  EXPECT_EQ(r.bookings[2].wall, kNow + 3600);
+  EXPECT_EQ(r.bookings[2].delta.rx_bytes, 100u);
+  EXPECT_EQ(b.clock_floor(), kNow + 3600);
+  EXPECT_FALSE(b.holding());
+}
+
+TEST(Booker, ClockBeforeTheBuildDayIsNeverTrusted) {
+  Booker b(opts(), "boot-a");
+  b.tick(100, 0, {rd(3, 0, 0, 0, 0)});
+  TickResult r = b.tick(100 + 86400, int64_t{86400} * kSec, {rd(3, 100, 1, 0, 0)});
+  EXPECT_TRUE(r.bookings.empty());
+  EXPECT_TRUE(b.holding());
+}
+
 }  // namespace
 }  // namespace netmon::ledger

@@ -246,19 +246,34 @@ std::vector<Booking> Booker::flush_held() {
   return out;
 }
 
-std::vector<Identity> Booker::identities() const {
+std::vector<Identity> Booker::identities(bool changed_only) const {
   std::vector<Identity> out;
-  out.reserve(states_.size() + restored_.size());
+  out.reserve(states_.size() + (changed_only ? 0 : restored_.size()));
   for (const auto& [n, st] : states_) {
-    if (st.unbooked_first)
-      out.push_back(restored_.at(n));
-    else
-      out.push_back({n, st.ifindex, boot_id_, st.booked_through});
+    if (st.unbooked_first) {
+      // The store keeps the restored identity until the credit is booked.
+      if (!changed_only) out.push_back(restored_.at(n));
+      continue;
+    }
+    if (changed_only && st.saved && st.saved_through == st.booked_through &&
+        st.saved_ifindex == st.ifindex)
+      continue;
+    out.push_back({n, st.ifindex, boot_id_, st.booked_through});
   }
   // Interfaces not seen this run keep what the store had.
-  for (const auto& [n, id] : restored_)
-    if (!states_.count(n)) out.push_back(id);
+  if (!changed_only)
+    for (const auto& [n, id] : restored_)
+      if (!states_.count(n)) out.push_back(id);
   return out;
+}
+
+void Booker::mark_saved() {
+  for (auto& [n, st] : states_) {
+    if (st.unbooked_first) continue;
+    st.saved = true;
+    st.saved_through = st.booked_through;
+    st.saved_ifindex = st.ifindex;
+  }
 }
 
 }  // namespace netmon::ledger

@@ -125,8 +125,12 @@ class Booker {
   // the newest period rather than lost; it is counted once either way.
   std::vector<Booking> flush_held();
 
-  // The booked-through point of every interface, for the store.
-  std::vector<Identity> identities() const;
+  // The booked-through point of every interface, for the store; with
+  // `changed_only`, only those that moved since mark_saved() (idle
+  // interfaces cost nothing to save).
+  std::vector<Identity> identities(bool changed_only = false) const;
+  // The identities last returned are in the store.
+  void mark_saved();
   // The clock was implausible at the last tick, or traffic is still held.
   bool holding() const { return clock_bad_ || !held_.empty(); }
 
@@ -138,6 +142,9 @@ class Booker {
     bool wide[4] = {};      // the counter has held a value >= 2^32: never a 32-bit wrap
     int64_t last_mono = 0;
     bool unbooked_first = false;  // first seen while holding, with a stored identity
+    bool saved = false;           // saved_through/saved_ifindex are in the store
+    Counts saved_through;
+    uint32_t saved_ifindex = 0;
   };
 
   Counts step(const std::string& name, State& st, const Reading& r, int64_t mono_ns,

@@ -143,12 +143,21 @@ bool Ledger::maybe_save(int64_t mono_ns) {
 
 SaveStatus Ledger::save() {
   SaveBatch batch;
+  batch.deltas.reserve(pending_rows());
+  // Every interface shares the same few periods: one label per period.
+  std::map<std::pair<int, int64_t>, std::string> labels;
   for (const auto& [name, p] : pending_)
     for (int i = 0; i < 5; ++i)
-      for (const Slot& s : p.slots[i])
-        batch.deltas.push_back(
-            {kStored[i], name, period_label(kStored[i], s.start, opts_.calendar), s.counts});
-  batch.identities = booker_.identities();
+      for (const Slot& s : p.slots[i]) {
+        auto it = labels.find({i, s.start});
+        if (it == labels.end())
+          it = labels
+                   .emplace(std::make_pair(i, s.start),
+                            period_label(kStored[i], s.start, opts_.calendar))
+                   .first;
+        batch.deltas.push_back({kStored[i], name, it->second, s.counts});
+      }
+  batch.identities = booker_.identities(/*changed_only=*/true);
   batch.marks = unsaved_marks_;
   batch.now = last_wall_;
   batch.newest_slot = booker_.clock_floor();
@@ -162,6 +171,7 @@ SaveStatus Ledger::save() {
     for (auto& [name, p] : pending_)
       for (auto& v : p.slots) v.clear();
     unsaved_marks_.clear();
+    booker_.mark_saved();
     ++stats_.saves;
     if (batch.housekeeping) last_housekeeping_ = last_wall_;
   } else {

@@ -295,5 +295,19 @@ TEST(Booker, ClockBeforeTheBuildDayIsNeverTrusted) {
   EXPECT_TRUE(b.holding());
 }
 
+TEST(Booker, ChangedOnlyIdentitiesSkipIdleInterfaces) {
+  Booker b(opts(), "boot-a");
+  b.tick(kNow, 10 * kSec, {rd(3, 10, 1, 10, 1, "eth0"), rd(4, 20, 2, 20, 2, "eth1")});
+  EXPECT_EQ(b.identities(true).size(), 2u);
+  b.mark_saved();
+  EXPECT_TRUE(b.identities(true).empty());
+  b.tick(kNow + 1, 11 * kSec, {rd(3, 10, 1, 10, 1, "eth0"), rd(4, 25, 3, 20, 2, "eth1")});
+  auto ids = b.identities(true);
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ(ids[0].name, "eth1");
+  EXPECT_EQ(ids[0].counts, (Counts{25, 3, 20, 2}));
+  EXPECT_EQ(b.identities().size(), 2u);
+}
+
 }  // namespace
 }  // namespace netmon::ledger

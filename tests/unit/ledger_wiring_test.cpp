@@ -382,7 +382,7 @@ TEST_F(LedgerReporterTest, QuotaEventsOncePerThresholdNeverRepeatedAfterRestart)
 TEST_F(LedgerReporterTest, HookGetsHostileNamesOnlyAsValues) {
   std::string out = dir_.file("name");
   // No '/' (a quota spec's separator); anything else a shell would act on.
-  std::string evil = "x;echo pwned>&2;$(id)`id`'\"";
+  std::string evil = "x;$(id)`id`'\"";  // at most 15 bytes
   std::string error;
   auto quota = ledger::parse_quota(evil + "=10/day", &error);
   ASSERT_TRUE(quota) << error;

@@ -152,13 +152,18 @@ TEST(LedgerAgent, KillNineAndRestartLoseNothingAndCountNothingTwice) {
   EXPECT_EQ(booked.rx_packets, 27u);
 }
 
+// Packet counters move forward by one per row written: a driver's byte
+// counters wrap long before its packet counters do (when all four go
+// backwards at once, the ledger rightly calls it a reset).
 void write_proc(const std::string& path, const std::string& ifname, int ifindex, uint64_t rx,
                 uint64_t tx) {
+  static uint64_t packets = 1000;
+  ++packets;
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
     out << "# netmon 1\n# iface ifindex rx_bytes rx_packets tx_bytes tx_packets\n"
-        << ifname << ' ' << ifindex << ' ' << rx << ' ' << rx / 100 << ' ' << tx << ' ' << tx / 100
+        << ifname << ' ' << ifindex << ' ' << rx << ' ' << packets << ' ' << tx << ' ' << packets
         << '\n';
   }
   std::filesystem::rename(tmp, path);  // the agent reads whole files, old or new
@@ -202,6 +207,7 @@ TEST(LedgerAgent, ProcFileThirtyTwoBitWrapsAreBookedAsWraps) {
   Counters booked = booked_days(db, a.ifname);
   EXPECT_EQ(booked.rx_bytes, 600u + 500u + 2000u);  // a reset would book 100, not 500
   EXPECT_EQ(booked.tx_bytes, 40u + 40u + 1000u);
+  EXPECT_EQ(booked.rx_packets, 3u);
   EXPECT_NE(agent.stderr_text().find("wrap"), std::string::npos) << agent.stderr_text();
 }
 

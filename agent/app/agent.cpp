@@ -6,10 +6,9 @@
 #include <charconv>
 #include <ctime>
 
-#include "ledger/report.h"
-
 #include "app/settings.h"
 #include "compare/quirks.h"
+#include "ledger/report.h"
 #include "output/compare_reporter.h"
 #include "output/ledger_reporter.h"
 #include "output/metrics_endpoint.h"

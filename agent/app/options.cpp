@@ -233,8 +233,7 @@ Options parse_cli(const std::vector<std::string>& args) {
         auto quota = ledger::parse_quota(optarg, &error);
         if (!quota) throw UsageError("invalid --quota '" + std::string(optarg) + "': " + error);
         for (const ledger::Quota& q : options.quotas)
-          if (q.name == quota->name)
-            throw UsageError("--quota for '" + q.name + "' given twice");
+          if (q.name == quota->name) throw UsageError("--quota for '" + q.name + "' given twice");
         options.quotas.push_back(std::move(*quota));
         break;
       }
@@ -302,7 +301,7 @@ Options parse_cli(const std::vector<std::string>& args) {
   // Everything after "--" is an interface, even when it looks like an option.
   for (int i = optind; i < argc; ++i) options.interfaces.push_back(storage[i]);
   if (!options.ledger) {
-    const char* needs = options.report             ? "--report"
+    const char* needs = options.report              ? "--report"
                         : options.month_start_given ? "--month-start"
                         : !options.quotas.empty()   ? "--quota"
                         : options.on_quota          ? "--on-quota"

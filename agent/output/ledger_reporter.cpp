@@ -6,8 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 
@@ -94,7 +94,8 @@ bool LedgerReporter::report(const std::vector<Link>& links, const std::vector<Co
     auto it = counters.find(link.ifindex);
     if (it == counters.end()) continue;
     const Counters& c = it->second;
-    book.push_back({link.name, static_cast<uint32_t>(link.ifindex),
+    book.push_back({link.name,
+                    static_cast<uint32_t>(link.ifindex),
                     {c.rx_bytes, c.rx_packets, c.tx_bytes, c.tx_packets}});
   }
   const int64_t boot_ns = config_.boot_now_ns();
@@ -119,12 +120,10 @@ void LedgerReporter::finish() {
 void LedgerReporter::enrich(Snapshot& snapshot) {
   const ledger::Calendar& cal = config_.ledger.calendar;
   const int64_t now = now_ ? now_ : config_.wall_now();
-  const std::string day =
-      ledger::period_label(ledger::PeriodKind::kDay,
-                           ledger::period_start(ledger::PeriodKind::kDay, now, cal), cal);
-  const std::string month =
-      ledger::period_label(ledger::PeriodKind::kMonth,
-                           ledger::period_start(ledger::PeriodKind::kMonth, now, cal), cal);
+  const std::string day = ledger::period_label(
+      ledger::PeriodKind::kDay, ledger::period_start(ledger::PeriodKind::kDay, now, cal), cal);
+  const std::string month = ledger::period_label(
+      ledger::PeriodKind::kMonth, ledger::period_start(ledger::PeriodKind::kMonth, now, cal), cal);
   for (InterfaceSnapshot& entry : snapshot.interfaces) {
     InterfaceUsage usage;
     usage.day = day;

@@ -164,11 +164,9 @@ static void format_usage(std::string& out, const MetricsState& state) {
                             : f == 1 ? std::to_string(q.used)
                             : f == 2 ? format_value(q.limit ? double(q.used) / double(q.limit) : 0)
                                      : std::to_string(q.projected);
-        labelled_sample(out, families[f].name,
-                        {{"interface", i.link.name},
-                         {"direction", q.direction},
-                         {"period", q.kind}},
-                        value);
+        labelled_sample(
+            out, families[f].name,
+            {{"interface", i.link.name}, {"direction", q.direction}, {"period", q.kind}}, value);
       }
   }
 }

@@ -28,7 +28,8 @@ namespace {
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "netmon-ledger-it-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "netmon-ledger-it-XXXXXX").string();
     if (mkdtemp(tmpl.data())) path_ = tmpl;
   }
   ~TempDir() {
@@ -45,8 +46,8 @@ class TempDir {
 // `netmon-agent --ledger DB --report days --json IFNAME` (a second process
 // reading only).
 Counters booked_days(const std::string& db, const std::string& ifname) {
-  std::string out = run(std::string(NETMON_AGENT_PATH) + " --ledger " + db +
-                        " --report days --json " + ifname);
+  std::string out =
+      run(std::string(NETMON_AGENT_PATH) + " --ledger " + db + " --report days --json " + ifname);
   auto report = nlohmann::json::parse(out);
   Counters sum;
   for (const auto& day : report.at("interfaces").at(ifname).at("days"))
@@ -120,8 +121,8 @@ TEST(LedgerAgent, KillNineAndRestartLoseNothingAndCountNothingTwice) {
   const auto& a = veth.a();
   TempDir dir;
   const std::string db = dir.file("netmon.db");
-  const std::vector<std::string> args = {"--netdev",          "--ledger", db, "--interval", "200ms",
-                                         "--save-interval", "1s",       a.ifname};
+  const std::vector<std::string> args = {"--netdev", "--ledger",        db,   "--interval",
+                                         "200ms",    "--save-interval", "1s", a.ifname};
   Counters kernel_before;
   {
     AgentProcess agent(args, a.netns);
@@ -191,9 +192,9 @@ TEST(LedgerAgent, ProcFileThirtyTwoBitWrapsAreBookedAsWraps) {
   const std::string proc = dir.file("netmon");
   const uint64_t k32 = 1ull << 32;
   write_proc(proc, a.ifname, a.ifindex, k32 - 1000, k32 - 50);
-  AgentProcess agent({"--proc", "--proc-file", proc, "--ledger", db, "--interval", "100ms", "-v",
-                      a.ifname},
-                     a.netns);
+  AgentProcess agent(
+      {"--proc", "--proc-file", proc, "--ledger", db, "--interval", "100ms", "-v", a.ifname},
+      a.netns);
   ASSERT_TRUE(wait_rx(agent, a.ifname, k32 - 1000)) << agent.stderr_text();
   write_proc(proc, a.ifname, a.ifindex, k32 - 400, k32 - 10);  // +600, +40
   ASSERT_TRUE(wait_rx(agent, a.ifname, k32 - 400)) << agent.stderr_text();

@@ -18,8 +18,8 @@
 #include "output/ndjson.h"
 #include "output/prometheus.h"
 
-using netmon::Counters;
 using netmon::CounterMap;
+using netmon::Counters;
 using netmon::LedgerReporter;
 using netmon::LedgerReporterConfig;
 using netmon::Link;
@@ -37,10 +37,10 @@ namespace {
 // --- options -----------------------------------------------------------
 
 TEST(LedgerOptions, ParsesEveryLedgerOption) {
-  Options o = parse_cli({"--ledger", "/tmp/n.db", "--month-start", "15", "--quota",
-                         "wwan0=20GiB/month", "--quota", "eth0=5GB/day:tx", "--quota-alerts",
-                         "50,100", "--on-quota", "logger quota", "--save-interval", "30s",
-                         "wwan0"});
+  Options o =
+      parse_cli({"--ledger", "/tmp/n.db", "--month-start", "15", "--quota", "wwan0=20GiB/month",
+                 "--quota", "eth0=5GB/day:tx", "--quota-alerts", "50,100", "--on-quota",
+                 "logger quota", "--save-interval", "30s", "wwan0"});
   EXPECT_EQ(o.ledger, "/tmp/n.db");
   EXPECT_EQ(o.month_start, 15);
   ASSERT_EQ(o.quotas.size(), 2u);
@@ -113,9 +113,9 @@ TEST(LedgerOptions, BadValuesAreOneLineUsageErrors) {
 
 TEST(LedgerOptions, HelpNamesEveryOption) {
   std::string help = netmon::usage_text();
-  for (const char* opt : {"--ledger PATH", "--month-start DAY", "--quota IFACE=SIZE/PERIOD",
-                          "--quota-alerts", "--on-quota CMD", "--save-interval", "--report PERIOD",
-                          "--json"})
+  for (const char* opt :
+       {"--ledger PATH", "--month-start DAY", "--quota IFACE=SIZE/PERIOD", "--quota-alerts",
+        "--on-quota CMD", "--save-interval", "--report PERIOD", "--json"})
     EXPECT_NE(help.find(opt), std::string::npos) << opt;
 }
 
@@ -386,8 +386,7 @@ TEST_F(LedgerReporterTest, HookGetsHostileNamesOnlyAsValues) {
   std::string error;
   auto quota = ledger::parse_quota(evil + "=10/day", &error);
   ASSERT_TRUE(quota) << error;
-  auto r = make({*quota},
-                "printf %s \"$NETMON_INTERFACE\" > '" + out + "'");
+  auto r = make({*quota}, "printf %s \"$NETMON_INTERFACE\" > '" + out + "'");
   g_wall += 1;
   g_boot_ns += 1'000'000'000;
   r->report({{9, evil}}, {CounterMap{{9, Counters{0, 0, 0, 0}}}}, g_boot_ns, g_wall * 1000);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   }
 
   netmon::setup_logging(options.verbosity);
+  if (options.report) return netmon::run_report(options, std::cout);
   try {
     netmon::Fd stop_fd = block_stop_signals();
     netmon::Agent agent(options);

@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <ctime>
 
 #include "app/settings.h"
 #include "compare/quirks.h"
+#include "ledger/report.h"
 #include "output/compare_reporter.h"
+#include "output/ledger_reporter.h"
 #include "output/metrics_endpoint.h"
 #include "output/snapshot_reporter.h"
 #include "sources/bpf/bpf_source.h"
@@ -29,6 +32,40 @@ std::string bpf_object_build_id() {
 }
 
 }  // namespace
+
+LedgerReporterConfig ledger_config(const Options& options, int out_fd) {
+  LedgerReporterConfig config;
+  config.ledger.path = *options.ledger;
+  config.ledger.calendar.month_start_day = options.month_start;
+  config.ledger.save_interval_s =
+      std::chrono::duration_cast<std::chrono::seconds>(options.save_interval).count();
+  config.ledger.quotas = options.quotas;
+  config.ledger.thresholds = options.quota_alerts;
+  config.boot_id = read_boot_id();
+  if (config.boot_id.empty())
+    spdlog::warn("cannot read the boot id: a restarted agent will not credit the downtime");
+  config.out_fd = out_fd;
+  config.on_quota = options.on_quota;
+  return config;
+}
+
+int run_report(const Options& options, std::ostream& out) {
+  ledger::ReportOptions report;
+  report.period = *options.report;
+  report.json = options.json;
+  report.interfaces = options.interfaces;
+  report.calendar.month_start_day = options.month_start;
+  report.now = static_cast<int64_t>(::time(nullptr));
+  std::string error;
+  try {
+    ledger::Store store = ledger::Store::open_read_only(*options.ledger);
+    if (ledger::write_report(store, report, out, &error)) return 0;
+  } catch (const ledger::LedgerError& e) {
+    error = e.what();
+  }
+  spdlog::error("{}", error);
+  return 1;
+}
 
 std::string version_text() {
   return std::string("netmon-agent ") + NETMON_VERSION + " (bpf object " + bpf_object_build_id() +
@@ -103,6 +140,7 @@ Agent::Agent(Options options) : options_(std::move(options)) {
   for (auto& source : sources_) sources.push_back(source.get());
 
   const int out_fd = options_.quiet ? -1 : STDOUT_FILENO;
+  SnapshotReporter* plain_reporter = nullptr;
   if (options_.source == SourceKind::kCompare) {
     CompareConfig compare;
     compare.sources = {"bpf", "proc"};
@@ -114,7 +152,23 @@ Agent::Agent(Options options) : options_(std::move(options)) {
     auto snapshot_reporter =
         std::make_unique<SnapshotReporter>(source_kind_name(options_.source), out_fd);
     if (metrics) snapshot_reporter->add_observer(metrics);
+    plain_reporter = snapshot_reporter.get();
     reporter_ = std::move(snapshot_reporter);
+  }
+  if (options_.ledger) {
+    // In front of the reporter: each reading is booked before the snapshot
+    // that shows its usage is written. --compare books its first source.
+    std::unique_ptr<LedgerReporter> ledger_reporter;
+    try {
+      ledger_reporter =
+          std::make_unique<LedgerReporter>(ledger_config(options_, out_fd), std::move(reporter_));
+    } catch (const ledger::LedgerError& e) {
+      throw Error(e.what());
+    }
+    if (plain_reporter)
+      plain_reporter->set_enricher(
+          [book = ledger_reporter.get()](Snapshot& snapshot) { book->enrich(snapshot); });
+    reporter_ = std::move(ledger_reporter);
   }
 
   LinkTrackerConfig tracking;

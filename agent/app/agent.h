@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,15 @@
 #include "core/source.h"
 
 namespace netmon {
+
+struct LedgerReporterConfig;
+
+// The usage ledger's settings from the options (--ledger and friends).
+LedgerReporterConfig ledger_config(const Options& options, int out_fd);
+
+// `--report PERIOD [--json] [IFACE...]`: prints from the ledger file (read
+// only) to `out`. Returns the exit status: 0, or 1 with one error line.
+int run_report(const Options& options, std::ostream& out);
 
 // "netmon-agent <version> (bpf object <build id>)".
 std::string version_text();

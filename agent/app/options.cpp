@@ -20,6 +20,16 @@ uint64_t parse_count(const std::string& text) {
   return value;
 }
 
+constexpr const char* kReportPeriods[] = {"fivemin", "hours", "days", "months", "years", "top"};
+
+int parse_month_start(const std::string& text) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > 28)
+    throw UsageError("invalid --month-start '" + text + "': expected a day of the month, 1 to 28");
+  return value;
+}
+
 }  // namespace
 
 const char* source_kind_name(SourceKind kind) { return kSourceNames[static_cast<int>(kind)]; }
@@ -58,6 +68,24 @@ Options:
                           /snapshot; ':9310' means 127.0.0.1:9310 (loopback), IPv6 as
                           '[::1]:9310'; '0.0.0.0:9310' exposes it to the network
   -q, --quiet             no JSON on stdout (useful with --listen)
+
+Usage ledger (daily and monthly totals that survive restarts, quotas):
+      --ledger PATH       book every interval into this SQLite file (created if missing);
+                          snapshots then carry each interface's "usage"
+      --month-start DAY   first day of the billing month, 1..28 (default 1)
+      --quota IFACE=SIZE/PERIOD[:DIRECTION]
+                          e.g. wwan0=20GiB/month, eth0=5GB/day:tx; PERIOD day|month,
+                          DIRECTION rx|tx|total (default total); repeatable
+      --quota-alerts LIST percentages that raise a quota event (default 80,90,100)
+      --on-quota CMD      run CMD (through /bin/sh) on each quota event, with
+                          NETMON_INTERFACE, NETMON_THRESHOLD, NETMON_USED_BYTES,
+                          NETMON_LIMIT_BYTES, NETMON_PERCENT, NETMON_PERIOD,
+                          NETMON_DIRECTION in its environment
+      --save-interval DURATION
+                          write the ledger at most this often (default 5m) and at exit
+      --report PERIOD     print the ledger's fivemin|hours|days|months|years|top table
+                          for the named interfaces (default all) and exit
+      --json              --report as one JSON object with exact integers
   -v, --verbose           more logging on stderr (repeat for libbpf debug output)
   -s, --silent            warnings and errors only on stderr
   -h, --help              show this help and exit
@@ -78,7 +106,15 @@ Options parse_cli(const std::vector<std::string>& args) {
     kConfig,
     kUciConfig,
     kProcFile,
-    kListen
+    kListen,
+    kLedger,
+    kMonthStart,
+    kQuota,
+    kQuotaAlerts,
+    kOnQuota,
+    kSaveInterval,
+    kReport,
+    kJson
   };
   static const option kLongOptions[] = {
       {"netdev", no_argument, nullptr, kNetdev},
@@ -92,6 +128,14 @@ Options parse_cli(const std::vector<std::string>& args) {
       {"uci-config", required_argument, nullptr, kUciConfig},
       {"proc-file", required_argument, nullptr, kProcFile},
       {"listen", required_argument, nullptr, kListen},
+      {"ledger", required_argument, nullptr, kLedger},
+      {"month-start", required_argument, nullptr, kMonthStart},
+      {"quota", required_argument, nullptr, kQuota},
+      {"quota-alerts", required_argument, nullptr, kQuotaAlerts},
+      {"on-quota", required_argument, nullptr, kOnQuota},
+      {"save-interval", required_argument, nullptr, kSaveInterval},
+      {"report", required_argument, nullptr, kReport},
+      {"json", no_argument, nullptr, kJson},
       {"quiet", no_argument, nullptr, 'q'},
       {"verbose", no_argument, nullptr, 'v'},
       {"silent", no_argument, nullptr, 's'},
@@ -176,6 +220,57 @@ Options parse_cli(const std::vector<std::string>& args) {
       case kListen:
         options.listen = optarg;
         break;
+      case kLedger:
+        if (!*optarg) throw UsageError("--ledger needs a file name");
+        options.ledger = optarg;
+        break;
+      case kMonthStart:
+        options.month_start = parse_month_start(optarg);
+        options.month_start_given = true;
+        break;
+      case kQuota: {
+        std::string error;
+        auto quota = ledger::parse_quota(optarg, &error);
+        if (!quota) throw UsageError("invalid --quota '" + std::string(optarg) + "': " + error);
+        for (const ledger::Quota& q : options.quotas)
+          if (q.name == quota->name) throw UsageError("--quota for '" + q.name + "' given twice");
+        options.quotas.push_back(std::move(*quota));
+        break;
+      }
+      case kQuotaAlerts: {
+        std::string error;
+        auto thresholds = ledger::parse_thresholds(optarg, &error);
+        if (!thresholds)
+          throw UsageError("invalid --quota-alerts '" + std::string(optarg) + "': " + error);
+        options.quota_alerts = std::move(*thresholds);
+        break;
+      }
+      case kOnQuota:
+        if (!*optarg) throw UsageError("--on-quota needs a command");
+        options.on_quota = optarg;
+        break;
+      case kSaveInterval: {
+        std::string text = optarg;
+        auto interval = parse_duration(text);
+        if (!interval || *interval < std::chrono::seconds(1))
+          throw UsageError("invalid --save-interval '" + text +
+                           "': expected a duration of at least 1s, such as 30s or 5m");
+        options.save_interval = *interval;
+        break;
+      }
+      case kReport: {
+        std::string text = optarg;
+        bool known = false;
+        for (const char* period : kReportPeriods) known = known || text == period;
+        if (!known)
+          throw UsageError("invalid --report '" + text +
+                           "': expected fivemin, hours, days, months, years or top");
+        options.report = text;
+        break;
+      }
+      case kJson:
+        options.json = true;
+        break;
       case 'q':
         options.quiet = true;
         break;
@@ -205,6 +300,16 @@ Options parse_cli(const std::vector<std::string>& args) {
   }
   // Everything after "--" is an interface, even when it looks like an option.
   for (int i = optind; i < argc; ++i) options.interfaces.push_back(storage[i]);
+  if (!options.ledger) {
+    const char* needs = options.report              ? "--report"
+                        : options.month_start_given ? "--month-start"
+                        : !options.quotas.empty()   ? "--quota"
+                        : options.on_quota          ? "--on-quota"
+                                                    : nullptr;
+    if (needs) throw UsageError(std::string(needs) + " needs --ledger PATH");
+  }
+  if (options.json && !options.report) throw UsageError("--json applies only to --report");
+  if (options.report) return options;  // the operands are interfaces of the report
   if (options.quiet && !options.listen)
     throw UsageError("--quiet without --listen would output nothing");
   if (options.attach != "auto" && options.source != SourceKind::kBpf &&

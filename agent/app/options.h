@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/quota.h"
 #include "sys/error.h"
 
 namespace netmon {
@@ -33,6 +34,17 @@ struct Options {
   bool help = false;
   bool version = false;
   std::vector<std::string> interfaces;  // names, globs, !exclusions, "all"
+
+  // The usage ledger (issue 14); everything below needs --ledger.
+  std::optional<std::string> ledger;  // SQLite file
+  int month_start = 1;                // billing month's first day, 1..28
+  bool month_start_given = false;
+  std::vector<ledger::Quota> quotas;
+  std::vector<int> quota_alerts{80, 90, 100};
+  std::optional<std::string> on_quota;  // command run on each threshold crossed
+  std::chrono::milliseconds save_interval{300000};
+  std::optional<std::string> report;  // fivemin | hours | days | months | years | top
+  bool json = false;                  // --report as JSON
 };
 
 // args excludes argv[0]. Throws UsageError.

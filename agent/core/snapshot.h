@@ -18,10 +18,34 @@ struct Rates {
   double tx_pps = 0;
 };
 
+// A quota's state for one interface (--quota), as the usage ledger
+// evaluates it: used and limit in bytes of the quota's direction, a linear
+// projection to the end of its period.
+struct QuotaUsage {
+  std::string period;     // label of the quota period, e.g. "2026-11"
+  std::string kind;       // "day" or "month"
+  std::string direction;  // "rx", "tx" or "total"
+  uint64_t used = 0;
+  uint64_t limit = 0;
+  double percent = 0;
+  uint64_t projected = 0;
+};
+
+// What the usage ledger (--ledger) has booked for an interface in the
+// current day and billing month.
+struct InterfaceUsage {
+  std::string day;    // period labels: "2026-11-30"
+  std::string month;  // "2026-11", or the start date when the month starts on another day
+  Counters today;
+  Counters this_month;
+  std::optional<QuotaUsage> quota;
+};
+
 struct InterfaceSnapshot {
   Link link;
   Counters totals;
   Rates rates;
+  std::optional<InterfaceUsage> usage;  // only with --ledger
 };
 
 struct Snapshot {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 
 #include "output/json_writer.h"
@@ -29,6 +30,34 @@ constexpr RateField kRateFields[] = {{"rx_bps", &Rates::rx_bps},
                                      {"rx_pps", &Rates::rx_pps},
                                      {"tx_pps", &Rates::tx_pps}};
 
+void write_counts(JsonWriter& json, const char* key, const std::string& period,
+                  const Counters& counts) {
+  json.key(key).begin_object();
+  json.key("period").value(period);
+  for (const CounterField& c : kCounterFields) json.key(c.key).value(counts.*c.field);
+  json.end_object();
+}
+
+// Only with --ledger: without it the line stays as it always was.
+void write_usage(JsonWriter& json, const InterfaceUsage& usage) {
+  json.key("usage").begin_object();
+  write_counts(json, "day", usage.day, usage.today);
+  write_counts(json, "month", usage.month, usage.this_month);
+  if (usage.quota) {
+    const QuotaUsage& q = *usage.quota;
+    json.key("quota").begin_object();
+    json.key("period").value(q.period);
+    json.key("kind").value(q.kind);
+    json.key("direction").value(q.direction);
+    json.key("used_bytes").value(q.used);
+    json.key("limit_bytes").value(q.limit);
+    json.key("percent").value_whole_as_integer(std::round(q.percent * 100) / 100);
+    json.key("projected_bytes").value(q.projected);
+    json.end_object();
+  }
+  json.end_object();
+}
+
 }  // namespace
 
 std::string to_ndjson(const Snapshot& snapshot) {
@@ -51,6 +80,7 @@ std::string to_ndjson(const Snapshot& snapshot) {
     // rounding the others have at most three decimals ("rx_pps":0.333).
     for (const RateField& r : kRateFields)
       json.key(r.key).value_whole_as_integer(entry.rates.*r.field);
+    if (entry.usage) write_usage(json, *entry.usage);
     json.end_object();
   }
   json.end_object();

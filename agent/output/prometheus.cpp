@@ -116,6 +116,61 @@ std::string escape_label_value(std::string_view value) {
   return out;
 }
 
+// The usage ledger's figures (--ledger), only when some interface has them,
+// so an agent without a ledger serves exactly what it always did.
+static void format_usage(std::string& out, const MetricsState& state) {
+  bool any_usage = false, any_quota = false;
+  for (const auto& entry : state.latest)
+    for (const InterfaceSnapshot& i : entry.second.interfaces)
+      if (i.usage) {
+        any_usage = true;
+        any_quota = any_quota || i.usage->quota.has_value();
+      }
+  if (!any_usage) return;
+  family_header(out, "netmon_usage_bytes", "gauge",
+                "Bytes booked by the usage ledger in the current day and billing month.");
+  for (const auto& [source, snapshot] : state.latest)
+    for (const InterfaceSnapshot& i : snapshot.interfaces) {
+      if (!i.usage) continue;
+      const std::pair<const char*, const Counters*> periods[] = {{"day", &i.usage->today},
+                                                                 {"month", &i.usage->this_month}};
+      for (const auto& [period, counts] : periods) {
+        labelled_sample(out, "netmon_usage_bytes",
+                        {{"interface", i.link.name}, {"direction", "rx"}, {"period", period}},
+                        std::to_string(counts->rx_bytes));
+        labelled_sample(out, "netmon_usage_bytes",
+                        {{"interface", i.link.name}, {"direction", "tx"}, {"period", period}},
+                        std::to_string(counts->tx_bytes));
+      }
+    }
+  if (!any_quota) return;
+  struct QuotaFamily {
+    const char* name;
+    const char* help;
+  };
+  const QuotaFamily families[] = {
+      {"netmon_quota_limit_bytes", "The interface's quota (--quota) for its period."},
+      {"netmon_quota_used_bytes", "Bytes counted against the quota in its current period."},
+      {"netmon_quota_used_ratio", "Used bytes over the quota's limit (1 = reached)."},
+      {"netmon_quota_projected_bytes",
+       "Used bytes extrapolated linearly to the end of the quota's period."}};
+  for (int f = 0; f < 4; ++f) {
+    family_header(out, families[f].name, "gauge", families[f].help);
+    for (const auto& [source, snapshot] : state.latest)
+      for (const InterfaceSnapshot& i : snapshot.interfaces) {
+        if (!i.usage || !i.usage->quota) continue;
+        const QuotaUsage& q = *i.usage->quota;
+        std::string value = f == 0   ? std::to_string(q.limit)
+                            : f == 1 ? std::to_string(q.used)
+                            : f == 2 ? format_value(q.limit ? double(q.used) / double(q.limit) : 0)
+                                     : std::to_string(q.projected);
+        labelled_sample(
+            out, families[f].name,
+            {{"interface", i.link.name}, {"direction", q.direction}, {"period", q.kind}}, value);
+      }
+  }
+}
+
 std::string format_metrics(const MetricsState& state) {
   std::string out;
   out.reserve(1024);
@@ -149,6 +204,8 @@ std::string format_metrics(const MetricsState& state) {
     out += "netmon_last_snapshot_timestamp_seconds " +
            format_value(static_cast<double>(last_ms) / 1000.0) + "\n";
   }
+
+  format_usage(out, state);
 
   for (const GaugeFamily& family : state.gauges) {
     family_header(out, family.name.c_str(), "gauge", family.help);

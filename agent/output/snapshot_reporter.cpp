@@ -8,6 +8,7 @@ bool SnapshotReporter::report(const std::vector<Link>& links,
                               const std::vector<CounterMap>& readings, int64_t monotonic_ns,
                               int64_t wall_ms) {
   Snapshot snapshot = builder_.build(links, readings.at(0), monotonic_ns, wall_ms);
+  if (enrich_) enrich_(snapshot);
   std::string line = to_ndjson(snapshot);
   for (SnapshotObserver* observer : observers_) observer->on_snapshot(snapshot, line);
   return out_fd_ < 0 || write_line(out_fd_, line);

@@ -1,6 +1,7 @@
 // The plain mode's reporter: one source, one NDJSON line per reading.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ class SnapshotReporter : public Reporter {
   SnapshotReporter(std::string source, int out_fd) : builder_(std::move(source)), out_fd_(out_fd) {}
 
   void add_observer(SnapshotObserver* observer) { observers_.push_back(observer); }
+  // Called on each snapshot before it is written (the usage ledger adds
+  // each interface's usage).
+  void set_enricher(std::function<void(Snapshot&)> enrich) { enrich_ = std::move(enrich); }
 
   bool report(const std::vector<Link>& links, const std::vector<CounterMap>& readings,
               int64_t monotonic_ns, int64_t wall_ms) override;
@@ -24,6 +28,7 @@ class SnapshotReporter : public Reporter {
   SnapshotBuilder builder_;
   int out_fd_;
   std::vector<SnapshotObserver*> observers_;
+  std::function<void(Snapshot&)> enrich_;
 };
 
 }  // namespace netmon

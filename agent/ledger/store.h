@@ -1,0 +1,127 @@
+// The ledger's SQLite file: per-interface totals for five minutes, hours,
+// days, months and years, the booked-through identity of each interface and
+// the quota alerts already given. WAL mode, one transaction per save, so a
+// crash at any point leaves the last committed save.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "ledger/booking.h"
+#include "ledger/period.h"
+
+namespace netmon::ledger {
+
+// A database that cannot be used (read-only, unopenable). Fatal at setup.
+class LedgerError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Retention in days; 0 keeps everything. Like vnStat's defaults, with more
+// five-minute and hourly history since a router's database is small anyway.
+struct Retention {
+  int fivemin_days = 2;
+  int hour_days = 14;
+  int day_days = 732;  // about two years
+  int month_days = 0;
+  int year_days = 0;
+};
+
+struct StoreOptions {
+  Retention retention;
+  // Page size of a new file (an existing file keeps its own). Every save
+  // rewrites whole pages into the log; small pages write less per save.
+  int page_size = 1024;
+  // Test hook: caps the file at this many pages so a "disk full" is
+  // reproducible without filling a real file system (0: no cap).
+  int max_page_count = 0;
+};
+
+// One total to add to a period's row.
+struct PeriodDelta {
+  PeriodKind kind;
+  std::string name;
+  std::string label;
+  Counts delta;
+};
+
+struct QuotaMark {
+  std::string name;
+  std::string quota;   // canonical quota, e.g. "21474836480/month:total"
+  std::string period;  // the period label it was given in
+  int threshold = 0;
+  bool operator<(const QuotaMark& o) const {
+    return std::tie(name, quota, period, threshold) <
+           std::tie(o.name, o.quota, o.period, o.threshold);
+  }
+};
+
+struct SaveBatch {
+  std::vector<PeriodDelta> deltas;
+  std::vector<Identity> identities;
+  std::vector<QuotaMark> marks;
+  int64_t now = 0;          // for retention
+  int64_t newest_slot = 0;  // clock floor to remember
+  // Retention and the clock floor. Each touches pages of its own, so the
+  // ledger does them hourly rather than in every save (fewer flash writes).
+  bool housekeeping = true;
+};
+
+enum class SaveStatus { kOk, kFull, kError };
+
+struct Row {
+  std::string period;
+  Counts counts;
+};
+
+class Store {
+ public:
+  // Opens or creates the database read-write. A file that is not a database
+  // or fails `PRAGMA quick_check` is renamed to `<path>.corrupt-<time>` (with
+  // its -wal) and a new one started. Throws LedgerError when the file or its
+  // directory is read-only or cannot be opened.
+  static Store open(const std::string& path, const StoreOptions& opts, int64_t now);
+  // Opens an existing database for reading only (beside a running writer).
+  static Store open_read_only(const std::string& path);
+
+  std::vector<Identity> identities() const;
+  int64_t clock_floor() const;  // newest five-minute start booked, 0 if none
+  Counts total(PeriodKind kind, const std::string& name, const std::string& label) const;
+  std::vector<Row> rows(PeriodKind kind, const std::string& name) const;  // oldest first
+  std::vector<std::string> interfaces() const;                            // sorted
+  std::set<QuotaMark> quota_marks() const;
+
+  // One transaction. kFull: the disk (or the page cap) is full; kError: any
+  // other failure (message in *error). Nothing is applied unless kOk.
+  SaveStatus save(const SaveBatch& batch, std::string* error);
+
+  // Caps the file at `pages` pages (0 lifts the cap): how tests make and
+  // then clear a full disk.
+  void set_max_page_count(int pages);
+
+  const std::string& path() const { return path_; }
+  std::string corrupt_moved_to() const { return moved_to_; }
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+  };
+  Store(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
+  void create_schema();
+  SaveStatus save_batch(const SaveBatch& batch, std::string* error);
+
+  std::string path_;
+  std::unique_ptr<sqlite3, Closer> db_;
+  StoreOptions opts_;
+  std::string moved_to_;
+};
+
+}  // namespace netmon::ledger

@@ -6,16 +6,11 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
+#include "header_fields.h"
 #include "origin.h"
 
 namespace netmon::web {
-
-// Request header fields in arrival order, names as sent (compared
-// case-insensitively), values with surrounding whitespace trimmed.
-using HeaderFields = std::vector<std::pair<std::string, std::string>>;
 
 // Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + GUID)).
 std::string websocket_accept(std::string_view key);

@@ -6,27 +6,43 @@
 // and one pending snapshot; a newer snapshot replaces the pending one, and
 // the replaced one is counted as dropped.
 //
-// Memory per client is therefore bounded by two snapshot frames plus one
-// control frame (a WebSocket pong or close, at most 129 bytes).
+// Snapshot frames are shared (one framed copy per snapshot and transport for
+// all clients), so a client costs two references, not two copies; what it
+// owns alone is at most one control frame (a WebSocket pong or close, at most
+// 129 bytes) and its response head.
 //
 // Not thread-safe: owned by the server's thread, like the connection.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace netmon::web {
 
+// One frame's bytes, immutable, shared by every client it goes to.
+using Frame = std::shared_ptr<const std::string>;
+
+inline Frame make_frame(std::string bytes) {
+  return std::make_shared<const std::string>(std::move(bytes));
+}
+
 class Outbox {
  public:
+  // The response head (SSE's 200, WebSocket's 101): the first bytes, never
+  // dropped. Only on a fresh outbox; ignored otherwise.
+  void start(std::string head);
+
   // Queues a snapshot frame (from sse_event or ws_text_frame). Ignored once
   // a final control frame was queued.
-  void push_snapshot(std::string frame);
+  void push_snapshot(Frame frame);
+  void push_snapshot(std::string frame) { push_snapshot(make_frame(std::move(frame))); }
 
-  // Queues a keep-alive (an SSE comment): only when nothing else is waiting,
-  // since any frame keeps the connection alive just as well.
+  // Queues a keep-alive (an SSE comment, a WebSocket ping): only when
+  // nothing else is waiting, since any frame keeps the connection alive just
+  // as well.
   void push_keepalive(std::string frame);
 
   // Queues a WebSocket control frame to go out before the pending snapshot
@@ -52,17 +68,18 @@ class Outbox {
   // Snapshots replaced before they were sent.
   std::uint64_t dropped() const { return dropped_; }
 
-  // Bytes held now (for the memory bound; capacity, not just size).
+  // Bytes of the frames this outbox refers to (shared ones in full): the
+  // most it can keep alive.
   std::size_t held_bytes() const;
 
  private:
   // Moves the next waiting frame (control first) into current_.
   void advance();
 
-  std::string current_;  // being written
+  Frame current_;  // being written
   std::size_t offset_ = 0;
-  std::string control_;  // waiting: a pong or the close
-  std::string pending_;  // waiting: the newest snapshot
+  Frame control_;  // waiting: a pong or the close
+  Frame pending_;  // waiting: the newest snapshot
   bool closing_ = false;
   std::uint64_t dropped_ = 0;
 };

@@ -93,7 +93,7 @@
   }
 
   function setIfindex(it, ifindex) {
-    if (ifindex === undefined) return;
+    if (ifindex === undefined || (it.ifindex === ifindex && it.el.dataset.ifindex)) return;
     const moved = it.ifindex !== ifindex;
     it.ifindex = ifindex;
     it.el.dataset.ifindex = ifindex;
@@ -112,11 +112,13 @@
     if (!td || it.values[field] === value) return;
     it.values[field] = value;
     td.dataset.value = String(value);
-    if (derived) td.dataset.derived = ''; else delete td.dataset.derived;
+    // Attribute writes only on change: a router may list hundreds of cards.
+    if (derived !== ('derived' in td.dataset)) {
+      if (derived) td.dataset.derived = ''; else delete td.dataset.derived;
+    }
     if (field.endsWith('_bps')) td.textContent = si(value, 'bit/s');
     else if (field.endsWith('_pps')) td.textContent = si(value, 'pkt/s');
     else if (field.endsWith('_bytes')) {
-      td.innerHTML = '<span class="v"></span> <small></small>';
       td.firstChild.textContent = group(value);
       td.lastChild.textContent = '(' + si(value, 'B') + ')';
     } else td.textContent = group(value);

@@ -134,6 +134,19 @@ async function main() {
           return n;
         });
         check(`${run.name}: chart drawn (${inked} pixels)`, inked > 500);
+        if (run.name === 'sse') {
+          // The filter takes globs and substrings; hidden cards stay in the DOM.
+          await page.type('#filter', 'eth*');
+          const shownCards = await page.$$eval('[data-iface]', (cards) => cards.filter((c) => !c.hidden).map((c) => c.dataset.iface));
+          check('sse: filter eth* shows only eth0', shownCards.join() === 'eth0', shownCards.join());
+          await page.$eval('#filter', (el) => { el.value = ''; el.dispatchEvent(new Event('input')); });
+        }
+        if (run.name === 'compare') {
+          // Rates a compare line does not carry are marked as the page's own.
+          const derived = await page.$$eval('[data-iface="va"] [data-field$="_bps"], [data-iface="va"] [data-field$="_pps"]',
+            (cells) => cells.every((c) => 'derived' in c.dataset) && cells.length === 4);
+          check('compare: derived rates marked data-derived', derived);
+        }
         await page.click('#log');
         await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
         if (args.out) await page.screenshot({ path: path.join(args.out, `${run.name}-log.png`), fullPage: true });

@@ -277,6 +277,10 @@ TEST(WsParser, OversizeCloses1009BeforeThePayloadArrives) {
   e = parse(client_frame(0x01, std::string(60, 'x')) + client_frame(0x80, std::string(41, 'x')),
             limits);
   EXPECT_EQ(e.at(0).code, ws_close::kTooBig);
+  // A 4 GiB length (past a 32-bit size_t) is refused from its header alone.
+  e = parse(bytes({0x82, 0xff, 0, 0, 0, 0x01, 0, 0, 0, 0}));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].code, ws_close::kTooBig);
   // The default is small: the agent's clients have nothing to say.
   e = parse(client_frame(0x82, std::string(5000, 'x')));
   EXPECT_EQ(e.at(0).code, ws_close::kTooBig);

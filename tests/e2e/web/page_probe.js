@@ -6,8 +6,12 @@
 // and takes a screenshot.
 //
 //   node page_probe.js --url http://127.0.0.1:9310/ --seq 5 \
+//        [--iface NAME] [--no-iface NAME] \
 //        [--expect snapshots.ndjson] [--screenshot out.png] \
 //        [--chromium /usr/bin/chromium] [--timeout-ms 20000]
+//
+// --iface / --no-iface (repeatable) also wait until the page shows, or no
+// longer shows, that interface: for a veth a test creates or deletes.
 //
 // Prints the displayed numbers as JSON on stdout. Exit 0; 1 when the page
 // does not reach the seq in time or (with --expect) shows other numbers than
@@ -38,11 +42,14 @@ async function launch(chromium = DEFAULT_CHROMIUM) {
   });
 }
 
-// Runs in the page: what it shows once <main data-seq> reaches n, else false.
-// Evaluated on DOM mutations, after the snapshot's whole update (one task).
-function displayed(n) {
+// Runs in the page: what it shows once <main data-seq> reaches n (and the
+// named interfaces are there, or gone), else false. Evaluated on DOM
+// mutations, after the snapshot's whole update (one task).
+function displayed(n, present, absent) {
   const main = document.querySelector('#ifaces');
   if (!main || main.dataset.seq === '' || Number(main.dataset.seq) < n) return false;
+  const has = (name) => [...main.querySelectorAll('[data-iface]')].some((c) => c.dataset.iface === name);
+  if (!present.every(has) || absent.some(has)) return false;
   const out = {
     seq: Number(main.dataset.seq),
     source: main.dataset.source,
@@ -62,8 +69,8 @@ function displayed(n) {
   return out;
 }
 
-async function capture(page, seq, timeoutMs = 20000) {
-  const handle = await page.waitForFunction(displayed, { polling: 'mutation', timeout: timeoutMs }, seq);
+async function capture(page, seq, timeoutMs = 20000, present = [], absent = []) {
+  const handle = await page.waitForFunction(displayed, { polling: 'mutation', timeout: timeoutMs }, seq, present, absent);
   return handle.jsonValue();
 }
 
@@ -124,12 +131,14 @@ function findLine(file, seq) {
 }
 
 function parseArgs(argv) {
-  const a = { chromium: DEFAULT_CHROMIUM, timeoutMs: 20000 };
+  const a = { chromium: DEFAULT_CHROMIUM, timeoutMs: 20000, present: [], absent: [] };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i], v = argv[i + 1];
     if (v === undefined) throw new Error(`${k}: missing value`);
     if (k === '--url') a.url = v;
     else if (k === '--seq') a.seq = Number(v);
+    else if (k === '--iface') a.present.push(v);
+    else if (k === '--no-iface') a.absent.push(v);
     else if (k === '--expect') a.expect = v;
     else if (k === '--screenshot') a.screenshot = v;
     else if (k === '--chromium') a.chromium = v;
@@ -153,7 +162,7 @@ async function main() {
     browser = await launch(args.chromium);
     const page = await browser.newPage();
     await page.goto(args.url, { waitUntil: 'load' });
-    const shown = await capture(page, args.seq, args.timeoutMs);
+    const shown = await capture(page, args.seq, args.timeoutMs, args.present, args.absent);
     if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: true });
     console.log(JSON.stringify(shown, null, 1));
     if (args.expect) {

@@ -95,6 +95,10 @@ in_a ping -q -c 20 -i 0.05 198.18.0.2 >/dev/null || fail "ping over the veth fai
 
 page_rc=0
 if [ -d "$node_modules/puppeteer-core" ] && command -v chromium >/dev/null; then
+	# Traffic while the page runs, so the screenshots show rates and charts.
+	ip netns exec "$ns_a" ping -q -c 3000 -i 0.02 -s 1000 198.18.0.2 >/dev/null 2>&1 &
+	ping_pid=$!
+	pids+=("$ping_pid")
 	probe() {  # $1: screenshot name; rest: page_probe arguments
 		local shot=$1
 		shift
@@ -110,6 +114,7 @@ if [ -d "$node_modules/puppeteer-core" ] && command -v chromium >/dev/null; then
 	ip -n "$ns_a" link del vnew
 	probe page-3.png --iface vA --no-iface vnew || fail "page still shows vnew after deletion"
 	echo "page: 3 probes matched the NDJSON; screenshots in $out"
+	kill "$ping_pid"
 else
 	page_rc=77
 	echo "page test skipped: no chromium or puppeteer-core"
@@ -154,7 +159,10 @@ for name, got in (('/events', events), ('/ws', ws)):
     except ValueError:
         sys.exit(f'FAIL: {name} first line is not one of stdout\'s')
     if stdout[start:start + len(got)] != got:
-        sys.exit(f'FAIL: {name} lines differ from stdout\'s from line {start}')
+        i = next(i for i, line in enumerate(got) if stdout[start + i] != line)
+        seqs = [l[:20] for l in (stdout[start + i], got[i])]
+        sys.exit(f'FAIL: {name} line {i} differs from stdout line {start + i}: {seqs}; '
+                 f'later in stdout: {got[i] in stdout}')
     if start + len(got) < len(stdout) - 1:
         sys.exit(f'FAIL: {name} ended {len(stdout) - start - len(got)} lines before stdout')
     print(f'{name}: {len(got)} lines equal stdout lines {start}..{start + len(got) - 1} '

@@ -110,9 +110,12 @@ Agent::Agent(Options options) : options_(std::move(options)) {
   if (options_.listen) {
     ListenAddress address = parse_listen_address(*options_.listen);
     auto server =
-        std::make_unique<MetricsServer>(address, BuildInfo{NETMON_VERSION, bpf_object_build_id()});
+        std::make_unique<MetricsServer>(address, BuildInfo{NETMON_VERSION, bpf_object_build_id()},
+                                        web::OriginPolicy{options_.allow_origins});
     address.port = server->port();
     spdlog::info("serving Prometheus metrics on http://{}/metrics", address.to_string());
+    spdlog::info("serving the live page on http://{}/ and the stream on /events and /ws",
+                 address.to_string());
     metrics = server.get();
     observers_.push_back(std::move(server));
   }

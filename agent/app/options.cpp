@@ -66,7 +66,12 @@ Options:
       --proc-file PATH    read this file instead of /proc/netmon (--proc/--compare)
       --listen ADDR:PORT  serve Prometheus metrics on /metrics and the latest snapshot on
                           /snapshot; ':9310' means 127.0.0.1:9310 (loopback), IPv6 as
-                          '[::1]:9310'; '0.0.0.0:9310' exposes it to the network
+                          '[::1]:9310'; '0.0.0.0:9310' exposes it to the network; also
+                          the live page on / and the NDJSON stream on /events (SSE)
+                          and /ws (WebSocket)
+      --allow-origin ORIGIN  let web pages from ORIGIN (http(s)://host[:port]) read
+                          /ws and /events (repeatable; default: only the agent's own
+                          page and clients that send no Origin)
   -q, --quiet             no JSON on stdout (useful with --listen)
 
 Usage ledger (daily and monthly totals that survive restarts, quotas):
@@ -114,7 +119,8 @@ Options parse_cli(const std::vector<std::string>& args) {
     kOnQuota,
     kSaveInterval,
     kReport,
-    kJson
+    kJson,
+    kAllowOrigin
   };
   static const option kLongOptions[] = {
       {"netdev", no_argument, nullptr, kNetdev},
@@ -136,6 +142,7 @@ Options parse_cli(const std::vector<std::string>& args) {
       {"save-interval", required_argument, nullptr, kSaveInterval},
       {"report", required_argument, nullptr, kReport},
       {"json", no_argument, nullptr, kJson},
+      {"allow-origin", required_argument, nullptr, kAllowOrigin},
       {"quiet", no_argument, nullptr, 'q'},
       {"verbose", no_argument, nullptr, 'v'},
       {"silent", no_argument, nullptr, 's'},
@@ -271,6 +278,14 @@ Options parse_cli(const std::vector<std::string>& args) {
       case kJson:
         options.json = true;
         break;
+      case kAllowOrigin: {
+        std::optional<web::Origin> origin = web::parse_origin(optarg);
+        if (!origin)
+          throw UsageError(std::string("invalid --allow-origin '") + optarg +
+                           "': expected http(s)://host[:port]");
+        options.allow_origins.push_back(*origin);
+        break;
+      }
       case 'q':
         options.quiet = true;
         break;
@@ -312,6 +327,8 @@ Options parse_cli(const std::vector<std::string>& args) {
   if (options.report) return options;  // the operands are interfaces of the report
   if (options.quiet && !options.listen)
     throw UsageError("--quiet without --listen would output nothing");
+  if (!options.allow_origins.empty() && !options.listen)
+    throw UsageError("--allow-origin applies only with --listen");
   if (options.attach != "auto" && options.source != SourceKind::kBpf &&
       options.source != SourceKind::kCompare)
     throw UsageError("--attach applies only to --bpf and --compare");

@@ -9,6 +9,7 @@
 
 #include "ledger/quota.h"
 #include "sys/error.h"
+#include "web/origin.h"
 
 namespace netmon {
 
@@ -30,6 +31,8 @@ struct Options {
   std::string proc_file = "/proc/netmon";
   std::optional<std::string> listen;  // host:port for the Prometheus endpoint
   bool quiet = false;                 // no NDJSON on stdout
+  // --allow-origin (repeatable): web pages that may read /ws and /events.
+  std::vector<web::Origin> allow_origins;
   int verbosity = 1;
   bool help = false;
   bool version = false;

@@ -32,6 +32,12 @@ struct Connection {
   std::string out;     // the response, once there is one
   size_t sent = 0;
   bool responding = false;
+  // Set once the router made this a stream (/events, /ws): no deadline,
+  // read and written until either side ends it.
+  std::unique_ptr<web::StreamClient> stream;
+  bool stream_started = false;
+  Clock::time_point last_write{};     // for the keep-alive
+  Clock::time_point last_progress{};  // for dropping a stalled reader
 };
 
 const char* reason_phrase(int status) {
@@ -110,6 +116,7 @@ bool starts_with_ignoring_case(std::string_view s, std::string_view prefix) {
 struct RequestLine {
   std::string_view method;
   std::string_view path;
+  std::string_view version;
 };
 
 // `METHOD SP TARGET SP HTTP/1.x`; the path is the target without its query.
@@ -123,6 +130,7 @@ std::optional<RequestLine> parse_request_line(std::string_view head) {
   if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return std::nullopt;
   RequestLine request;
   request.method = line.substr(0, sp1);
+  request.version = line.substr(sp2 + 1);
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const std::string_view version = line.substr(sp2 + 1);
 
@@ -149,14 +157,44 @@ std::optional<RequestLine> parse_request_line(std::string_view head) {
   return request;
 }
 
-void prepare_response(Connection& c, std::string_view head, const HttpHandler& handler,
-                      const std::string& where) {
+struct Handlers {
+  const HttpHandler& handler;
+  const HttpRouter& router;
+  const std::string& where;
+  bool streams_full;  // at max_streams: a new stream gets 503
+};
+
+void prepare_response(Connection& c, std::string_view head, const Handlers& h) {
+  const HttpHandler& handler = h.handler;
+  const std::string& where = h.where;
   HttpResponse response;
   bool head_only = false;
   if (std::optional<RequestLine> request = parse_request_line(head)) {
     head_only = request->method == "HEAD";
     try {
-      response = handler(request->method, request->path);
+      HttpRoute route;
+      if (h.router) route = h.router({request->method, request->path, request->version, head});
+      switch (route.kind) {
+        case HttpRoute::Kind::kPass:
+          response = handler(request->method, request->path);
+          break;
+        case HttpRoute::Kind::kRespond:
+          response = std::move(route.response);
+          break;
+        case HttpRoute::Kind::kRaw:
+          c.out = std::move(route.raw);
+          c.responding = true;
+          return;
+        case HttpRoute::Kind::kStream:
+          if (h.streams_full) {
+            response = plain(503, "too many streams open; try again later\n");
+            response.headers.emplace_back("Retry-After", "5");
+          } else {
+            c.stream = std::move(route.stream);
+            return;
+          }
+          break;
+      }
     } catch (const std::exception& e) {
       spdlog::warn("http://{}: {} {}: {}", where, request->method, request->path, e.what());
       response = plain(500, "internal error\n");
@@ -209,7 +247,7 @@ bool send_pending(Connection& c) {
 
 // Reads what has arrived and answers once the head is complete. False when
 // the connection is to be closed.
-bool receive(Connection& c, const HttpHandler& handler, const std::string& where) {
+bool receive(Connection& c, const Handlers& h) {
   char buf[4096];
   for (;;) {
     // Never more than one byte past the limit: enough to know it is exceeded.
@@ -223,7 +261,14 @@ bool receive(Connection& c, const HttpHandler& handler, const std::string& where
     c.in.append(buf, static_cast<size_t>(n));
     const size_t end = find_head_end(c.in, c.scanned);
     if (end != std::string::npos && end <= kMaxRequestHead) {
-      prepare_response(c, std::string_view(c.in).substr(0, end), handler, where);
+      prepare_response(c, std::string_view(c.in).substr(0, end), h);
+      if (c.stream) {
+        // A WebSocket client may send its first frames right behind the
+        // handshake; they belong to the stream.
+        c.stream->received(std::string_view(c.in).substr(end));
+        std::string().swap(c.in);
+        return true;
+      }
       return send_pending(c);
     }
     if (c.in.size() > kMaxRequestHead) {
@@ -232,6 +277,46 @@ bool receive(Connection& c, const HttpHandler& handler, const std::string& where
       return send_pending(c);
     }
   }
+}
+
+// Writes what the stream has pending, without blocking. False when the
+// connection is to be closed (the client gone, or the stream over).
+bool send_stream(Connection& c, Clock::time_point now) {
+  for (std::string_view out = c.stream->pending(); !out.empty(); out = c.stream->pending()) {
+    const ssize_t n = ::send(c.fd.get(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      c.stream->written(static_cast<size_t>(n));
+      c.last_write = c.last_progress = now;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return true;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return false;
+    }
+  }
+  if (!c.stream->finished()) return true;
+  finish(c);
+  return false;
+}
+
+// Reads what a stream's client sent (WebSocket pings, its close) and writes
+// what is pending. False when the connection is to be closed.
+bool service_stream(Connection& c, Clock::time_point now) {
+  char buf[4096];
+  // Bounded, so a client that floods the socket cannot keep the thread here.
+  for (int i = 0; i < 16; ++i) {
+    const ssize_t n = ::recv(c.fd.get(), buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0) {
+      c.stream->received(std::string_view(buf, static_cast<size_t>(n)));
+      continue;
+    }
+    if (n == 0) return false;  // the client hung up
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    return false;
+  }
+  return send_stream(c, now);
 }
 
 bool is_transient_accept_error(int err) {
@@ -261,8 +346,12 @@ std::string ListenAddress::to_string() const {
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-HttpServer::HttpServer(const ListenAddress& address, HttpHandler handler, HttpLimits limits)
-    : where_(address.to_string()), handler_(std::move(handler)), limits_(limits) {
+HttpServer::HttpServer(const ListenAddress& address, HttpHandler handler, HttpLimits limits,
+                       HttpRouter router)
+    : where_(address.to_string()),
+      handler_(std::move(handler)),
+      limits_(limits),
+      router_(std::move(router)) {
   const std::string what = "cannot listen on " + where_;
   if (address.port < 0 || address.port > 65535) throw Error(what + ": port out of range");
 
@@ -307,6 +396,8 @@ HttpServer::HttpServer(const ListenAddress& address, HttpHandler handler, HttpLi
 
   stop_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!stop_) throw Error(errno_message(what + ": eventfd", errno));
+  published_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!published_) throw Error(errno_message(what + ": eventfd", errno));
 
   // The thread inherits this thread's signal mask: the agent blocks SIGINT
   // and SIGTERM before it gets here, so they keep going to its signalfd.
@@ -328,33 +419,75 @@ HttpServer::~HttpServer() {
   thread_.join();
 }
 
+void HttpServer::publish(std::string ndjson_line) {
+  {
+    std::lock_guard<std::mutex> lock(slot_mutex_);
+    slot_ = std::move(ndjson_line);
+    slot_full_ = true;
+  }
+  const uint64_t one = 1;
+  (void)!::write(published_.get(), &one, sizeof(one));
+}
+
 void HttpServer::run() {
   std::vector<Connection> connections;
   std::vector<pollfd> polled;
   Clock::time_point accept_paused_until{};
+  // The newest snapshot framed for both transports, shared by every stream
+  // (and given to a new one right after its head).
+  std::shared_ptr<const web::SnapshotFrames> latest;
 
   for (;;) {
     const Clock::time_point now = Clock::now();
     // A slow or idle client loses its slot at its deadline, never anyone
-    // else's time: nothing here blocks but poll().
-    connections.erase(std::remove_if(connections.begin(), connections.end(),
-                                     [&](const Connection& c) {
-                                       if (c.deadline > now) return false;
-                                       reset_on_close(c);
-                                       return true;
-                                     }),
+    // else's time: nothing here blocks but poll(). A stream has no deadline
+    // but is dropped when what it owes made no progress for stream_stall.
+    auto expired = [&](Connection& c) {
+      if (c.stream_started) {
+        if (c.stream->pending().empty()) c.last_progress = now;
+        if (now - c.last_progress < limits_.stream_stall) return false;
+        spdlog::info("http://{}: dropping a stream client that read nothing for {} ms", where_,
+                     limits_.stream_stall.count());
+      } else if (c.deadline > now) {
+        return false;
+      }
+      reset_on_close(c);
+      return true;
+    };
+    connections.erase(std::remove_if(connections.begin(), connections.end(), expired),
                       connections.end());
 
+    size_t streams = 0;
+    for (Connection& c : connections) {
+      if (!c.stream_started) continue;
+      ++streams;
+      if (c.stream->pending().empty() && now - c.last_write >= limits_.stream_idle) {
+        c.stream->idle();
+        c.last_write = c.last_progress = now;
+      }
+    }
+    stream_clients_.store(streams, std::memory_order_relaxed);
+
     // At the limit the listening socket is left out, so new clients wait in
-    // the kernel's backlog instead of being accepted and dropped.
+    // the kernel's backlog instead of being accepted and dropped. Streams
+    // do not count: they have their own limit.
     const bool accepting =
-        connections.size() < limits_.max_connections && now >= accept_paused_until;
+        connections.size() - streams < limits_.max_connections && now >= accept_paused_until;
     polled.clear();
     polled.push_back({stop_.get(), POLLIN, 0});
     polled.push_back({accepting ? listener_.get() : -1, POLLIN, 0});  // poll() skips fd -1
+    polled.push_back({published_.get(), POLLIN, 0});
     Clock::time_point wake = Clock::time_point::max();
     if (now < accept_paused_until) wake = accept_paused_until;
     for (const Connection& c : connections) {
+      if (c.stream_started) {
+        // POLLOUT only while something waits, or poll() would return at once.
+        const bool owing = !c.stream->pending().empty();
+        polled.push_back({c.fd.get(), static_cast<short>(POLLIN | (owing ? POLLOUT : 0)), 0});
+        wake = std::min(wake, owing ? c.last_progress + limits_.stream_stall
+                                    : c.last_write + limits_.stream_idle);
+        continue;
+      }
       polled.push_back({c.fd.get(), static_cast<short>(c.responding ? POLLOUT : POLLIN), 0});
       wake = std::min(wake, c.deadline);
     }
@@ -368,12 +501,58 @@ void HttpServer::run() {
       if (errno == EINTR) continue;
       throw Error(errno_message("poll", errno));
     }
-    if (polled[0].revents) return;
+    if (polled[0].revents) {
+      // Going away: WebSocket clients get close 1001, and everyone what
+      // can be written at once; nobody is waited for.
+      for (Connection& c : connections) {
+        if (!c.stream_started) continue;
+        c.stream->shutdown();
+        if (send_stream(c, Clock::now())) reset_on_close(c);
+      }
+      return;
+    }
 
+    const Clock::time_point after = Clock::now();
+    if (polled[2].revents & POLLIN) {
+      uint64_t count;
+      (void)!::read(published_.get(), &count, sizeof(count));
+      std::string line;
+      bool full;
+      {
+        std::lock_guard<std::mutex> lock(slot_mutex_);
+        full = slot_full_;
+        slot_full_ = false;
+        line.swap(slot_);
+      }
+      if (full) {
+        latest = std::make_shared<const web::SnapshotFrames>(web::SnapshotFrames::of(line));
+        uint64_t dropped = 0;
+        for (Connection& c : connections) {
+          if (!c.stream_started) continue;
+          const uint64_t before = c.stream->dropped();
+          c.stream->snapshot(*latest);
+          dropped += c.stream->dropped() - before;
+          if (!send_stream(c, after)) c.fd.reset();
+        }
+        stream_dropped_.fetch_add(dropped, std::memory_order_relaxed);
+      }
+    }
+
+    const Handlers handlers{handler_, router_, where_, streams >= limits_.max_streams};
     for (size_t i = 0; i < connections.size(); ++i) {
       Connection& c = connections[i];
-      if (!polled[i + 2].revents) continue;
-      const bool keep = c.responding ? send_pending(c) : receive(c, handler_, where_);
+      if (!c.fd || !polled[i + 3].revents) continue;
+      if (c.stream_started) {
+        if (!service_stream(c, after)) c.fd.reset();
+        continue;
+      }
+      bool keep = c.responding ? send_pending(c) : receive(c, handlers);
+      if (keep && c.stream) {
+        c.stream_started = true;
+        c.last_write = c.last_progress = after;
+        if (latest) c.stream->snapshot(*latest);
+        keep = send_stream(c, after);
+      }
       if (!keep) c.fd.reset();
     }
     connections.erase(std::remove_if(connections.begin(), connections.end(),
@@ -381,7 +560,11 @@ void HttpServer::run() {
                       connections.end());
 
     if (!(polled[1].revents & POLLIN)) continue;
-    while (connections.size() < limits_.max_connections) {
+    auto requests_open = [&] {
+      return static_cast<size_t>(std::count_if(connections.begin(), connections.end(),
+                                               [](const Connection& c) { return !c.stream; }));
+    };
+    while (requests_open() < limits_.max_connections) {
       Fd fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
       if (fd) {
         Connection c;

@@ -4,9 +4,13 @@
 // even when --listen is not used, and has no static library for routers.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -14,6 +18,7 @@
 #include <vector>
 
 #include "sys/fd.h"
+#include "web/stream_client.h"
 
 namespace netmon {
 
@@ -42,6 +47,28 @@ struct HttpResponse {
 // An exception thrown is logged and answered with 500.
 using HttpHandler = std::function<HttpResponse(std::string_view method, std::string_view path)>;
 
+// A request as the stream router sees it: the whole head, so it can read
+// header fields (Origin, Host, Upgrade, Sec-WebSocket-*).
+struct HttpRequest {
+  std::string_view method;
+  std::string_view path;
+  std::string_view version;  // "HTTP/1.1"
+  std::string_view head;     // request line, fields and the blank line
+};
+
+// What the router makes of a request: not its business (the HttpHandler
+// answers), a response of its own, or a long-lived stream.
+struct HttpRoute {
+  enum class Kind { kPass, kRespond, kRaw, kStream };
+  Kind kind = Kind::kPass;
+  HttpResponse response;                      // kRespond
+  std::string raw;                            // kRaw: sent as it is, then closed
+  std::unique_ptr<web::StreamClient> stream;  // kStream
+};
+
+// Called on the server's thread before the HttpHandler; exceptions as there.
+using HttpRouter = std::function<HttpRoute(const HttpRequest& request)>;
+
 struct HttpLimits {
   // From accept to the last byte of the response. A client that has not sent
   // a full request head, or not read the response, by then is disconnected.
@@ -49,6 +76,16 @@ struct HttpLimits {
   // Connections open at once. At the limit the server stops accepting, so
   // further clients wait in the kernel's backlog until a slot frees up.
   size_t max_connections = 32;
+  // Streams (/events, /ws) open at once, on top of max_connections and
+  // without its deadline, so streams never take the slots a scrape needs.
+  // One more is answered 503.
+  size_t max_streams = 16;
+  // A stream with nothing sent for this long gets a keep-alive (an SSE
+  // comment, a WebSocket ping).
+  std::chrono::milliseconds stream_idle{15000};
+  // A stream whose pending bytes made no progress for this long is dropped:
+  // a stalled reader must not hold its slot for ever.
+  std::chrono::milliseconds stream_stall{30000};
 };
 
 // Request line plus headers, terminator included. Longer heads get 431.
@@ -59,7 +96,8 @@ class HttpServer {
   // Binds `address` (numeric IPv4 or IPv6; SO_REUSEADDR, never SO_REUSEPORT,
   // so a second agent cannot share the port) and starts the serving thread.
   // Throws Error "cannot listen on ADDR: <strerror>".
-  HttpServer(const ListenAddress& address, HttpHandler handler, HttpLimits limits = {});
+  HttpServer(const ListenAddress& address, HttpHandler handler, HttpLimits limits = {},
+             HttpRouter router = {});
   // Stops the thread and closes every connection, answered or not; does not
   // wait for clients, so it returns promptly.
   ~HttpServer();
@@ -70,6 +108,17 @@ class HttpServer {
   // The port actually bound (differs from the address's when that was 0).
   int port() const { return port_; }
 
+  // From any thread (the monitor's, once per tick): the newest NDJSON line
+  // for every stream. One slot, not a queue: a line not yet taken by the
+  // server's thread is replaced, and the server frames each line once for
+  // all clients.
+  void publish(std::string ndjson_line);
+
+  // Snapshots streams could not take (replaced while a client was slow),
+  // since start; and streams open now. Any thread.
+  uint64_t stream_dropped() const { return stream_dropped_.load(std::memory_order_relaxed); }
+  size_t stream_clients() const { return stream_clients_.load(std::memory_order_relaxed); }
+
  private:
   void run();
 
@@ -78,6 +127,13 @@ class HttpServer {
   HttpLimits limits_;
   Fd listener_;
   Fd stop_;  // eventfd; readable once the destructor wants the thread gone
+  HttpRouter router_;
+  Fd published_;  // eventfd; readable once publish() filled the slot
+  std::mutex slot_mutex_;
+  std::string slot_;  // guarded by slot_mutex_
+  bool slot_full_ = false;
+  std::atomic<uint64_t> stream_dropped_{0};
+  std::atomic<size_t> stream_clients_{0};
   int port_ = 0;
   std::thread thread_;  // last: starts once everything it uses exists
 };

@@ -2,15 +2,89 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "sys/error.h"
+#include "web/header_fields.h"
+#include "web/sse.h"
+#include "web/stream_client.h"
+#include "web/web_assets.h"
+#include "web/websocket_handshake.h"
 
 namespace netmon {
 namespace {
 
 constexpr const char* kExpositionType = "text/plain; version=0.0.4; charset=utf-8";
+
+HttpResponse plain(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+// "Name: value\r\n..." as header pairs.
+std::vector<std::pair<std::string, std::string>> split_headers(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!text.empty()) {
+    const size_t eol = text.find("\r\n");
+    const std::string_view line = text.substr(0, eol);
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      out.emplace_back(std::string(line.substr(0, colon)), std::string(value));
+    }
+    if (eol == std::string_view::npos) break;
+    text.remove_prefix(eol + 2);
+  }
+  return out;
+}
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// DNS rebinding: a page on evil.example whose name is made to resolve to
+// 127.0.0.1 is, to the browser, same-origin with the agent, Origin check
+// included. Its requests still carry Host: evil.example, so the page and the
+// streams answer only a Host that is an IP address, "localhost", or the host
+// of an --allow-origin origin. No Host (HTTP/1.0 programs) is let in: only
+// browsers are the concern, and they always send it.
+bool host_allowed(const web::HeaderFields& fields, const web::OriginPolicy& policy) {
+  size_t count = 0;
+  std::string_view value;
+  for (const auto& [name, v] : fields) {
+    if (lowercase(name) == "host") {
+      ++count;
+      value = v;
+    }
+  }
+  if (count == 0) return true;
+  if (count > 1) return false;
+  std::string host;
+  if (!value.empty() && value.front() == '[') {
+    const size_t close = value.find(']');
+    if (close == std::string_view::npos) return false;
+    host = std::string(value.substr(0, close + 1));
+    in6_addr v6;
+    if (inet_pton(AF_INET6, std::string(value.substr(1, close - 1)).c_str(), &v6) == 1) return true;
+  } else {
+    host = lowercase(value.substr(0, value.rfind(':')));
+    in_addr v4;
+    if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return true;
+    if (host == "localhost") return true;
+  }
+  host = lowercase(host);
+  return std::any_of(policy.allowed.begin(), policy.allowed.end(),
+                     [&](const web::Origin& o) { return o.host == host; });
+}
 
 }  // namespace
 
@@ -59,6 +133,7 @@ void MetricsServer::on_snapshot(const Snapshot& snapshot, const std::string& ndj
   state_.latest[snapshot.source] = snapshot;
   ++state_.snapshots_total;
   latest_line_ = ndjson;
+  http_.publish(ndjson);
 }
 
 void MetricsServer::publish_compare(const std::vector<Snapshot>& per_source,
@@ -68,6 +143,7 @@ void MetricsServer::publish_compare(const std::vector<Snapshot>& per_source,
   state_.gauges = std::move(deltas);
   ++state_.snapshots_total;
   latest_line_ = ndjson;
+  http_.publish(ndjson);
 }
 
 std::string MetricsServer::metrics_text() const {
@@ -76,6 +152,8 @@ std::string MetricsServer::metrics_text() const {
     std::lock_guard<std::mutex> lock(mutex_);
     copy = state_;
   }
+  copy.stream_dropped_snapshots_total = http_.stream_dropped();
+  copy.stream_clients = http_.stream_clients();
   return format_metrics(copy);
 }
 
@@ -89,11 +167,83 @@ MetricsState initial_state(BuildInfo build) {
 
 }  // namespace
 
-MetricsServer::MetricsServer(const ListenAddress& address, BuildInfo build)
-    : state_(initial_state(std::move(build))),
-      http_(address, [this](std::string_view method, std::string_view path) {
-        return respond(method, path);
-      }) {}
+MetricsServer::MetricsServer(const ListenAddress& address, BuildInfo build,
+                             web::OriginPolicy origins)
+    : origins_(std::move(origins)),
+      state_(initial_state(std::move(build))),
+      http_(
+          address,
+          [this](std::string_view method, std::string_view path) { return respond(method, path); },
+          HttpLimits{}, [this](const HttpRequest& request) { return route(request); }) {}
+
+HttpRoute MetricsServer::route(const HttpRequest& request) const {
+  HttpRoute route;
+  const web::WebAsset* asset = web::find_web_asset(request.path);
+  const bool events = request.path == "/events";
+  const bool ws = request.path == "/ws";
+  if (!asset && !events && !ws) return route;  // /metrics, /snapshot, 404: as before
+
+  route.kind = HttpRoute::Kind::kRespond;
+  std::optional<web::HeaderFields> fields = web::parse_header_fields(request.head);
+  if (!fields) {
+    route.response = plain(400, "bad request: malformed header field\n");
+    return route;
+  }
+  if (!host_allowed(*fields, origins_)) {
+    route.response =
+        plain(403, "forbidden: Host is not this agent's address (see --allow-origin)\n");
+    return route;
+  }
+
+  if (asset) {
+    if (request.method != "GET" && request.method != "HEAD") {
+      route.response = plain(405, "method not allowed\n");
+      route.response.headers.emplace_back("Allow", "GET, HEAD");
+      return route;
+    }
+    route.response.content_type = std::string(asset->content_type);
+    route.response.body = std::string(asset->gzip);
+    route.response.headers = split_headers(web::kWebAssetHeaders);
+    return route;
+  }
+
+  if (events) {
+    if (request.method != "GET") {
+      route.response = plain(405, "method not allowed\n");
+      route.response.headers.emplace_back("Allow", "GET");
+      return route;
+    }
+    std::string head = web::sse_response_head();
+    // Another site may read the stream only when listed with --allow-origin.
+    if (std::optional<std::string_view> origin = web::single_header(*fields, "Origin")) {
+      std::optional<web::Origin> parsed = web::parse_origin(*origin);
+      if (parsed && std::find(origins_.allowed.begin(), origins_.allowed.end(), *parsed) !=
+                        origins_.allowed.end())
+        head.insert(head.size() - 2, "Access-Control-Allow-Origin: " + std::string(*origin) +
+                                         "\r\nVary: Origin\r\n");
+    }
+    route.kind = HttpRoute::Kind::kStream;
+    route.stream = std::make_unique<web::StreamClient>(web::StreamKind::kSse, std::move(head));
+    return route;
+  }
+
+  // RFC 6455 §4.1: the upgrade is an HTTP/1.1 GET.
+  if (request.version != "HTTP/1.1") {
+    route.response = plain(400, "bad request: a WebSocket upgrade needs HTTP/1.1\n");
+    return route;
+  }
+  web::HandshakeResult handshake = web::websocket_handshake(request.method, *fields, origins_);
+  if (!handshake.ok) {
+    spdlog::info("/ws refused ({}): {}", handshake.status, handshake.error);
+    route.kind = HttpRoute::Kind::kRaw;
+    route.raw = std::move(handshake.response);
+    return route;
+  }
+  route.kind = HttpRoute::Kind::kStream;
+  route.stream = std::make_unique<web::StreamClient>(web::StreamKind::kWebSocket,
+                                                     std::move(handshake.response));
+  return route;
+}
 
 MetricsServer::~MetricsServer() = default;
 

@@ -17,6 +17,7 @@
 #include "core/snapshot.h"
 #include "output/http_server.h"
 #include "output/prometheus.h"
+#include "web/origin.h"
 
 namespace netmon {
 
@@ -26,13 +27,17 @@ namespace netmon {
 ListenAddress parse_listen_address(const std::string& text);
 
 // Serves /metrics and /snapshot from its own thread while the main loop
-// feeds it snapshots. Binding happens in the constructor, so a bad address or
+// feeds it snapshots; also the live page (/, /app.js, /style.css, compiled
+// in) and the streams /events (SSE) and /ws (WebSocket), one NDJSON line per
+// event or message. Binding happens in the constructor, so a bad address or
 // a port in use fails before the agent attaches anything or writes output.
 class MetricsServer : public SnapshotObserver, public MetricsPublisher {
  public:
   // Binds and starts serving. Throws Error ("cannot listen on ...: Address
   // already in use"); UsageError for a malformed address.
-  MetricsServer(const ListenAddress& address, BuildInfo build);
+  // `origins`: the --allow-origin list, for /ws's Origin check, the CORS
+  // header of /events and the Host check of the page and streams.
+  MetricsServer(const ListenAddress& address, BuildInfo build, web::OriginPolicy origins = {});
   // Stops serving and joins the thread; connections still open (a slow
   // client, an idle keep-alive one) are dropped, so this returns promptly.
   ~MetricsServer() override;
@@ -65,6 +70,10 @@ class MetricsServer : public SnapshotObserver, public MetricsPublisher {
  private:
   // The routing, on the server's thread.
   HttpResponse respond(std::string_view method, std::string_view path) const;
+  // The page and the streams, which need the request's header fields.
+  HttpRoute route(const HttpRequest& request) const;
+
+  web::OriginPolicy origins_;
 
   mutable std::mutex mutex_;  // guards state_ and latest_line_
   MetricsState state_;

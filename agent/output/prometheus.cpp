@@ -191,6 +191,12 @@ std::string format_metrics(const MetricsState& state) {
                 "Interfaces a source failed to start observing (e.g. a tc attach error); they "
                 "are skipped.");
   out += "netmon_attach_failures_total " + std::to_string(state.attach_failures_total) + "\n";
+  family_header(out, "netmon_stream_clients", "gauge", "Clients of /events and /ws connected now.");
+  out += "netmon_stream_clients " + std::to_string(state.stream_clients) + "\n";
+  family_header(out, "netmon_stream_dropped_snapshots_total", "counter",
+                "Snapshots a slow /events or /ws client could not take; it got a newer one.");
+  out += "netmon_stream_dropped_snapshots_total " +
+         std::to_string(state.stream_dropped_snapshots_total) + "\n";
   family_header(out, "netmon_build_info", "gauge",
                 "Agent version and build id of the embedded BPF object; always 1.");
   labelled_sample(out, "netmon_build_info",

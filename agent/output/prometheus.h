@@ -41,6 +41,8 @@ struct MetricsState {
   std::map<std::string, Snapshot> latest;  // by source ("bpf", "proc", ...)
   uint64_t snapshots_total = 0;
   uint64_t attach_failures_total = 0;
+  uint64_t stream_dropped_snapshots_total = 0;  // /events and /ws: see HttpServer
+  uint64_t stream_clients = 0;
   BuildInfo build;
   std::vector<GaugeFamily> gauges;
 };

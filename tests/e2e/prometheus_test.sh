@@ -108,7 +108,8 @@ grep -q "http://\[::1\]:$((agent_port + 1))/metrics" "$tmp/v6.err" ||
 
 # ---- the HTTP surface ---------------------------------------------------------
 code() { get -o /dev/null -w '%{http_code}' "$@"; }
-[ "$(code "http://127.0.0.1:$agent_port/")" = 404 ] || fail "GET / is not 404"
+[ "$(code "http://127.0.0.1:$agent_port/other")" = 404 ] || fail "GET /other is not 404"
+[ "$(code "http://127.0.0.1:$agent_port/")" = 200 ] || fail "GET / (the live page) is not 200"
 [ "$(code "http://127.0.0.1:$agent_port/metricsx")" = 404 ] || fail "GET /metricsx is not 404"
 [ "$(code "http://127.0.0.1:$agent_port/metrics/")" = 404 ] || fail "GET /metrics/ is not 404"
 [ "$(code -X POST "http://127.0.0.1:$agent_port/metrics")" = 405 ] || fail "POST /metrics is not 405"

@@ -83,6 +83,11 @@ TEST(Cli, ErrorMessagesNameTheOptionAsTyped) {
       {{"--attach", "tcx"}, "--attach applies only to --bpf and --compare"},
       {{"--quiet"}, "--quiet without --listen would output nothing"},
       {{"-n", "0"}, "invalid --count '0': expected a positive whole number"},
+      {{"--listen", ":9310", "--allow-origin", "evil.example"},
+       "invalid --allow-origin 'evil.example': expected http(s)://host[:port]"},
+      {{"--listen", ":9310", "--allow-origin", "http://a.example/path"},
+       "invalid --allow-origin 'http://a.example/path': expected http(s)://host[:port]"},
+      {{"--allow-origin", "http://a.example"}, "--allow-origin applies only with --listen"},
   };
   for (const auto& [args, message] : cases) {
     try {
@@ -113,4 +118,15 @@ TEST(Cli, SourceNamesRoundTrip) {
   for (auto kind : {SourceKind::kNetdev, SourceKind::kBpf, SourceKind::kProc, SourceKind::kCompare})
     EXPECT_EQ(netmon::parse_source_kind(netmon::source_kind_name(kind)), kind);
   EXPECT_FALSE(netmon::parse_source_kind("xdp").has_value());
+}
+
+TEST(Cli, AllowOriginIsRepeatable) {
+  Options o = parse_cli({"--listen", ":9310", "--allow-origin", "http://Router.LAN:9310",
+                         "--allow-origin=https://dash.example"});
+  ASSERT_EQ(o.allow_origins.size(), 2u);
+  EXPECT_EQ(o.allow_origins[0].host, "router.lan");
+  EXPECT_EQ(o.allow_origins[0].port, 9310);
+  EXPECT_EQ(o.allow_origins[1].scheme, "https");
+  EXPECT_EQ(o.allow_origins[1].port, 443);
+  EXPECT_TRUE(parse_cli({}).allow_origins.empty());
 }

@@ -324,3 +324,141 @@ TEST(HttpServer, ServesIpv6Loopback) {
             kHelloResponse);
   EXPECT_THAT(s.recorder->seen(), ElementsAre("GET /v6"));
 }
+
+namespace {
+
+using netmon::HttpRequest;
+using netmon::HttpRoute;
+using netmon::web::StreamClient;
+using netmon::web::StreamKind;
+
+// /events-like streams at /sse, a WebSocket stream (with a stand-in head) at
+// /ws; everything else goes to the Recorder.
+std::unique_ptr<HttpServer> serve_streams(HttpLimits limits, std::shared_ptr<Recorder> recorder) {
+  return std::make_unique<HttpServer>(
+      ListenAddress{"127.0.0.1", 0},
+      [recorder](std::string_view method, std::string_view path) {
+        return (*recorder)(method, path);
+      },
+      limits,
+      [](const HttpRequest& request) {
+        HttpRoute route;
+        if (request.path == "/sse" || request.path == "/ws") {
+          route.kind = HttpRoute::Kind::kStream;
+          const bool ws = request.path == "/ws";
+          route.stream = std::make_unique<StreamClient>(
+              ws ? StreamKind::kWebSocket : StreamKind::kSse, ws ? "WS\r\n\r\n" : "SSE\r\n\r\n");
+        }
+        return route;
+      });
+}
+
+// Reads from `fd` until `data` ends with `suffix` or `timeout` passes.
+std::string read_until(const Fd& fd, std::string_view suffix, std::chrono::milliseconds timeout) {
+  std::string data;
+  const auto until = Clock::now() + timeout;
+  while (Clock::now() < until &&
+         (data.size() < suffix.size() ||
+          data.compare(data.size() - suffix.size(), suffix.size(), suffix) != 0)) {
+    pollfd p{fd.get(), POLLIN, 10};
+    if (::poll(&p, 1, 10) != 1) continue;
+    char buf[4096];
+    const ssize_t n = ::recv(fd.get(), buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  return data;
+}
+
+}  // namespace
+
+TEST(HttpServerStreams, NewClientGetsHeadAndNewestSnapshotThenEveryPublishedOne) {
+  auto recorder = std::make_shared<Recorder>();
+  auto server = serve_streams({}, recorder);
+  server->publish("{\"seq\":1}\n");
+  server->publish("{\"seq\":2}\n");  // replaces seq 1 before anyone took it
+  Fd fd = connect_tcp("127.0.0.1", server->port());
+  send_all(fd, "GET /sse HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(read_until(fd, "}\n\n", 2000ms), "SSE\r\n\r\ndata: {\"seq\":2}\n\n");
+  server->publish("{\"seq\":3}\n");
+  EXPECT_EQ(read_until(fd, "}\n\n", 2000ms), "data: {\"seq\":3}\n\n");
+  EXPECT_EQ(server->stream_clients(), 1u);
+  EXPECT_THAT(recorder->seen(), IsEmpty());
+}
+
+TEST(HttpServerStreams, StreamsOutliveTheDeadlineAndLeaveRequestSlotsFree) {
+  HttpLimits limits = short_deadline(100ms, 1);
+  limits.max_streams = 2;
+  auto recorder = std::make_shared<Recorder>();
+  auto server = serve_streams(limits, recorder);
+  std::vector<Fd> streams;
+  for (int i = 0; i < 2; ++i) {
+    streams.push_back(connect_tcp("127.0.0.1", server->port()));
+    send_all(streams.back(), "GET /sse HTTP/1.1\r\n\r\n");
+    EXPECT_EQ(read_until(streams.back(), "\r\n\r\n", 2000ms), "SSE\r\n\r\n");
+  }
+  // One over the stream limit: refused at once, not queued.
+  EXPECT_THAT(http_exchange(server->port(), "GET /sse HTTP/1.1\r\n\r\n"),
+              StartsWith("HTTP/1.1 503 Service Unavailable\r\n"));
+  std::this_thread::sleep_for(300ms);  // three deadlines
+  // The one request slot is free for a scrape, promptly.
+  const auto start = Clock::now();
+  EXPECT_EQ(http_exchange(server->port(), "GET /metrics HTTP/1.1\r\n\r\n"), kHelloResponse);
+  EXPECT_LT(Clock::now() - start, 1000ms);
+  server->publish("x");
+  for (const Fd& fd : streams) EXPECT_EQ(read_until(fd, "x\n\n", 2000ms), "data: x\n\n");
+}
+
+TEST(HttpServerStreams, StalledReaderHoldsNoBacklogAndIsDroppedAfterStall) {
+  HttpLimits limits;
+  limits.stream_stall = 500ms;
+  auto server = serve_streams(limits, std::make_shared<Recorder>());
+  Fd fd = connect_tcp("127.0.0.1", server->port());
+  const int window = 4096;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &window, sizeof(window));
+  send_all(fd, "GET /sse HTTP/1.1\r\n\r\n");
+  std::this_thread::sleep_for(100ms);
+  const std::string line(256 << 10, 'x');  // far more than the socket buffers take
+  for (int i = 0; i < 40; ++i) {
+    server->publish(line);
+    std::this_thread::sleep_for(10ms);
+  }
+  std::this_thread::sleep_for(200ms);
+  // Beyond what the socket buffers took, each one replaced the last.
+  EXPECT_GE(server->stream_dropped(), 1u);
+  // Past the stall limit the connection is reset; what arrived is far less
+  // than the 10 MiB published.
+  std::this_thread::sleep_for(600ms);
+  netmon::test::ReadResult result = read_until_closed(fd, 3000ms);
+  EXPECT_TRUE(result.closed);
+  EXPECT_LT(result.data.size(), 3 * line.size());
+  EXPECT_EQ(server->stream_clients(), 0u);
+}
+
+TEST(HttpServerStreams, IdleStreamGetsKeepAlives) {
+  HttpLimits limits;
+  limits.stream_idle = 100ms;
+  auto server = serve_streams(limits, std::make_shared<Recorder>());
+  Fd sse = connect_tcp("127.0.0.1", server->port());
+  send_all(sse, "GET /sse HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(read_until(sse, "\n\n", 2000ms), StartsWith("SSE\r\n\r\n"));
+  EXPECT_THAT(read_until(sse, "\n\n", 2000ms), StartsWith(": "));  // an SSE comment
+  Fd ws = connect_tcp("127.0.0.1", server->port());
+  send_all(ws, "GET /ws HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(read_until(ws, "\r\n\r\n", 2000ms), "WS\r\n\r\n");
+  // A ping: FIN + opcode 9.
+  std::string ping = read_until(ws, "x", 500ms);
+  ASSERT_FALSE(ping.empty());
+  EXPECT_EQ(static_cast<unsigned char>(ping[0]), 0x89);
+}
+
+TEST(HttpServerStreams, ShutdownSendsWebSocketClose1001) {
+  auto server = serve_streams({}, std::make_shared<Recorder>());
+  Fd fd = connect_tcp("127.0.0.1", server->port());
+  send_all(fd, "GET /ws HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(read_until(fd, "\r\n\r\n", 2000ms), "WS\r\n\r\n");
+  server.reset();
+  netmon::test::ReadResult result = read_until_closed(fd, 2000ms);
+  EXPECT_TRUE(result.closed);
+  EXPECT_EQ(result.data, std::string("\x88\x02\x03\xe9", 4));
+}

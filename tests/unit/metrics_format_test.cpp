@@ -11,6 +11,7 @@
 #include "http_client.h"
 #include "output/metrics_endpoint.h"
 #include "sys/error.h"
+#include "web/web_assets.h"
 
 using netmon::BuildInfo;
 using netmon::GaugeFamily;
@@ -215,7 +216,7 @@ TEST(MetricsServer, ServesMetricsSnapshotAndErrors) {
   EXPECT_THAT(snapshot, HasSubstr("\r\nContent-Type: application/x-ndjson\r\n"));
   EXPECT_EQ(body_of(snapshot), "{\"seq\":0}\n");
 
-  for (const char* path : {"/", "/other", "/metrics/x", "/metricsx", "/metrics/"}) {
+  for (const char* path : {"/other", "/metrics/x", "/metricsx", "/metrics/"}) {
     std::string response = http_request(port, "GET", path);
     EXPECT_THAT(response, StartsWith("HTTP/1.1 404 Not Found\r\n")) << path;
     EXPECT_EQ(body_of(response), "not found: netmon serves /metrics and /snapshot\n") << path;
@@ -288,4 +289,43 @@ TEST(MetricsServer, StopsPromptlyWithAnIdleKeepAliveClient) {
   EXPECT_LT(took, std::chrono::milliseconds(500));
   EXPECT_TRUE(netmon::test::read_until_closed(silent, std::chrono::milliseconds(1000)).closed);
   EXPECT_TRUE(netmon::test::read_until_closed(partial, std::chrono::milliseconds(1000)).closed);
+}
+
+TEST(MetricsServer, ServesThePageAndChecksHostAndOrigin) {
+  netmon::web::OriginPolicy policy;
+  policy.allowed.push_back(*netmon::web::parse_origin("http://router.lan:9310"));
+  auto server = std::make_unique<MetricsServer>(netmon::parse_listen_address("127.0.0.1:0"),
+                                                BuildInfo{"0.1.0", "ff"}, policy);
+  const int port = server->port();
+  using netmon::test::http_exchange;
+  auto get = [&](const std::string& path, const std::string& fields) {
+    return http_exchange(port, "GET " + path + " HTTP/1.1\r\n" + fields + "\r\n");
+  };
+
+  // The page: gzip bytes of the compiled-in asset, for an IP, localhost or
+  // a listed host; a rebinding name gets 403.
+  const netmon::web::WebAsset* index = netmon::web::find_web_asset("/");
+  ASSERT_NE(index, nullptr);
+  for (const char* host : {"127.0.0.1:9310", "localhost:9310", "[::1]:9310", "router.lan:9310"}) {
+    std::string page = get("/", std::string("Host: ") + host + "\r\n");
+    EXPECT_THAT(page, StartsWith("HTTP/1.1 200 OK\r\n")) << host;
+    EXPECT_THAT(page, HasSubstr("\r\nContent-Encoding: gzip\r\n")) << host;
+    EXPECT_EQ(body_of(page), index->gzip) << host;
+  }
+  EXPECT_THAT(get("/", "Host: evil.example:9310\r\n"), StartsWith("HTTP/1.1 403 Forbidden\r\n"));
+  EXPECT_THAT(get("/app.js", "Host: 127.0.0.1\r\n"), StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(http_exchange(port, "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+              StartsWith("HTTP/1.1 405 Method Not Allowed\r\n"));
+  // /metrics does not check Host: Prometheus scrapes by name.
+  EXPECT_THAT(get("/metrics", "Host: evil.example:9310\r\n"), StartsWith("HTTP/1.1 200 OK\r\n"));
+
+  const std::string upgrade =
+      "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+  EXPECT_THAT(get("/ws", "Host: 127.0.0.1:9310\r\nOrigin: http://evil.example\r\n" + upgrade),
+              StartsWith("HTTP/1.1 403"));
+  EXPECT_THAT(http_exchange(port, "GET /ws HTTP/1.0\r\nHost: 127.0.0.1\r\n" + upgrade + "\r\n"),
+              StartsWith("HTTP/1.1 400"));
+  EXPECT_THAT(netmon::test::http_request(port, "GET", "/metrics"),
+              HasSubstr("\nnetmon_stream_clients 0\n"));
 }

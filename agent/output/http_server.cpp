@@ -420,10 +420,14 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::publish(std::string ndjson_line) {
+  constexpr size_t kMaxPublishedLines = 8;
   {
-    std::lock_guard<std::mutex> lock(slot_mutex_);
-    slot_ = std::move(ndjson_line);
-    slot_full_ = true;
+    std::lock_guard<std::mutex> lock(published_mutex_);
+    if (published_lines_.size() == kMaxPublishedLines) {
+      published_lines_.pop_front();
+      stream_dropped_.fetch_add(1, std::memory_order_relaxed);
+    }
+    published_lines_.push_back(std::move(ndjson_line));
   }
   const uint64_t one = 1;
   (void)!::write(published_.get(), &one, sizeof(one));
@@ -516,19 +520,16 @@ void HttpServer::run() {
     if (polled[2].revents & POLLIN) {
       uint64_t count;
       (void)!::read(published_.get(), &count, sizeof(count));
-      std::string line;
-      bool full;
+      std::deque<std::string> lines;
       {
-        std::lock_guard<std::mutex> lock(slot_mutex_);
-        full = slot_full_;
-        slot_full_ = false;
-        line.swap(slot_);
+        std::lock_guard<std::mutex> lock(published_mutex_);
+        lines.swap(published_lines_);
       }
-      if (full) {
+      for (const std::string& line : lines) {
         latest = std::make_shared<const web::SnapshotFrames>(web::SnapshotFrames::of(line));
         uint64_t dropped = 0;
         for (Connection& c : connections) {
-          if (!c.stream_started) continue;
+          if (!c.fd || !c.stream_started) continue;
           const uint64_t before = c.stream->dropped();
           c.stream->snapshot(*latest);
           dropped += c.stream->dropped() - before;

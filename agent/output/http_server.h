@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -108,10 +109,9 @@ class HttpServer {
   // The port actually bound (differs from the address's when that was 0).
   int port() const { return port_; }
 
-  // From any thread (the monitor's, once per tick): the newest NDJSON line
-  // for every stream. One slot, not a queue: a line not yet taken by the
-  // server's thread is replaced, and the server frames each line once for
-  // all clients.
+  // From any thread (the main loop's, once per tick): the newest NDJSON line
+  // for every stream. The server frames each line once for all clients; a
+  // client that cannot keep up gets the newest line, never a backlog.
   void publish(std::string ndjson_line);
 
   // Snapshots streams could not take (replaced while a client was slow),
@@ -128,10 +128,12 @@ class HttpServer {
   Fd listener_;
   Fd stop_;  // eventfd; readable once the destructor wants the thread gone
   HttpRouter router_;
-  Fd published_;  // eventfd; readable once publish() filled the slot
-  std::mutex slot_mutex_;
-  std::string slot_;  // guarded by slot_mutex_
-  bool slot_full_ = false;
+  Fd published_;  // eventfd; readable once publish() queued a line
+  std::mutex published_mutex_;
+  // Lines not yet handed to the streams, oldest first: a few, so that a
+  // server thread that falls a tick or two behind (a busy machine) still
+  // gives every reading client every line; beyond that the oldest go, counted.
+  std::deque<std::string> published_lines_;  // guarded by published_mutex_
   std::atomic<uint64_t> stream_dropped_{0};
   std::atomic<size_t> stream_clients_{0};
   int port_ = 0;

@@ -135,6 +135,14 @@ in_a curl -sS --max-time 5 -D "$tmp/page.head" -o "$tmp/page.gz" "http://127.0.0
 grep -qi '^Content-Encoding: gzip' "$tmp/page.head" || fail "/ is not served gzipped"
 gzip -dc "$tmp/page.gz" | grep -q '<html' || fail "/ is not the page"
 
+# Enough lines for the comparison below, however long the page test took
+# (or whether it ran): both clients see 10 snapshots before the agent stops.
+deadline=$((SECONDS + 20))
+until [ "$(grep -c '^data: ' "$tmp/events.txt")" -ge 10 ] && [ "$(wc -l <"$tmp/ws.txt")" -ge 10 ]; do
+	[ "$SECONDS" -lt "$deadline" ] || fail "the stream clients did not get 10 snapshots in 20 s"
+	sleep 0.1
+done
+
 kill -TERM "$agent_pid"
 agent_rc=0
 wait "$agent_pid" || agent_rc=$?

@@ -23,6 +23,9 @@ using HeaderFields = std::vector<std::pair<std::string, std::string>>;
 // §5.2: reject), or a control character in a value.
 std::optional<HeaderFields> parse_header_fields(std::string_view head);
 
+// Field names and header tokens compare case-insensitively (ASCII).
+bool iequals(std::string_view a, std::string_view b);
+
 // The value of the only field called `name`; nullopt when there is none or
 // more than one.
 std::optional<std::string_view> single_header(const HeaderFields& fields, std::string_view name);

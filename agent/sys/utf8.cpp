@@ -46,6 +46,15 @@ std::size_t utf8_invalid_length(std::string_view s, std::size_t i) {
   return lead.length == 0 ? 1 : valid_prefix(s, i, lead);
 }
 
+bool utf8_valid(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_sequence_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 std::string utf8_sanitize(std::string_view s) {
   std::string out;
   out.reserve(s.size());

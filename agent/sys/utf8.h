@@ -19,6 +19,9 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
 // still begin a valid sequence, or 1 byte when none does.
 std::size_t utf8_invalid_length(std::string_view s, std::size_t i);
 
+// Whether all of `s` is well-formed UTF-8 (RFC 3629).
+bool utf8_valid(std::string_view s);
+
 // The replacement character, as UTF-8 bytes.
 inline constexpr std::string_view kUtf8Replacement = "\xEF\xBF\xBD";
 

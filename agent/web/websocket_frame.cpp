@@ -1,6 +1,6 @@
 #include "websocket_frame.h"
 
-#include "utf8.h"
+#include "sys/utf8.h"
 
 namespace netmon::web {
 namespace {
@@ -178,7 +178,7 @@ bool WsParser::parse_one(std::vector<WsEvent>& events) {
           return false;
         }
         e.reason = payload.substr(2);
-        if (!valid_utf8(e.reason)) {
+        if (!utf8_valid(e.reason)) {
           fail(ws_close::kInvalidPayload, "close reason is not UTF-8", events);
           return false;
         }
@@ -200,7 +200,7 @@ bool WsParser::parse_one(std::vector<WsEvent>& events) {
   if (!fin) return true;
 
   in_message_ = false;
-  if (message_opcode_ == WsOpcode::kText && !valid_utf8(message_)) {
+  if (message_opcode_ == WsOpcode::kText && !utf8_valid(message_)) {
     fail(ws_close::kInvalidPayload, "text message is not UTF-8", events);
     return false;
   }

@@ -5,6 +5,7 @@
 using netmon::utf8_invalid_length;
 using netmon::utf8_sanitize;
 using netmon::utf8_sequence_length;
+using netmon::utf8_valid;
 
 TEST(Utf8, ValidSequencesHaveTheirLength) {
   EXPECT_EQ(utf8_sequence_length("a", 0), 1u);
@@ -36,4 +37,17 @@ TEST(Utf8, OneReplacementPerMaximalInvalidSubpart) {
             "a\xEF\xBF\xBD"
             "b");
   EXPECT_EQ(utf8_sanitize("caf\xC3\xA9"), "caf\xC3\xA9");
+}
+
+TEST(Utf8, WholeStringValidation) {
+  EXPECT_TRUE(utf8_valid(""));
+  EXPECT_TRUE(utf8_valid("plain"));
+  EXPECT_TRUE(utf8_valid("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf"));
+  EXPECT_TRUE(utf8_valid("\xed\x9f\xbf"));  // U+D7FF, just below the surrogates
+  for (const char* bad :
+       {"\x80", "\xbf", "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf", "\xed\xa0\x80",
+        "\xed\xbf\xbf", "\xf0\x80\x80\x80", "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80",
+        "\xf5\x80\x80\x80", "\xff", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xc3\x28"}) {
+    EXPECT_FALSE(utf8_valid(bad)) << bad;
+  }
 }

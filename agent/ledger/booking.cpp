@@ -4,11 +4,15 @@
 #include <ctime>
 #include <utility>
 
+#include "ledger/period.h"
+
 namespace netmon::ledger {
 namespace {
 
 constexpr uint64_t k2p32 = uint64_t{1} << 32;
 constexpr uint64_t k2p31 = uint64_t{1} << 31;
+// Wall-clock times in the clock notes: ISO 8601, UTC.
+constexpr const char* kUtcTime = "%Y-%m-%dT%H:%M:%SZ";
 constexpr int64_t kSlotNs = int64_t{300} * 1'000'000'000;
 
 uint64_t& at(Counts& c, int i) {
@@ -24,15 +28,6 @@ uint64_t& at(Counts& c, int i) {
   }
 }
 uint64_t at(const Counts& c, int i) { return at(const_cast<Counts&>(c), i); }
-
-std::string utc(int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm {};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 const char* counter_name(int i) {
   static const char* const names[] = {"rx_bytes", "rx_packets", "tx_bytes", "tx_packets"};
@@ -175,7 +170,8 @@ TickResult Booker::tick(int64_t wall, int64_t mono_ns, const std::vector<Reading
     if (back_since_ns_ < 0) back_since_ns_ = mono_ns;
     if (mono_ns - back_since_ns_ >= opts_.trust_backwards_after_s * 1'000'000'000) {
       res.notes.push_back({NoteKind::kClockReleased, "",
-                           "wall clock " + utc(wall) + " has stayed behind the newest booked " +
+                           "wall clock " + utc_text(wall, kUtcTime) +
+                               " has stayed behind the newest booked " +
                                "period; trusting it from now on"});
       clock_floor_ = opts_.min_plausible_time;
       ok = true;
@@ -183,12 +179,13 @@ TickResult Booker::tick(int64_t wall, int64_t mono_ns, const std::vector<Reading
   }
   if (ok || wall < opts_.min_plausible_time) back_since_ns_ = -1;
   if (ok && clock_bad_) {
-    res.notes.push_back({NoteKind::kClockReleased, "",
-                         "wall clock plausible again at " + utc(wall) + ": booking held traffic"});
+    res.notes.push_back(
+        {NoteKind::kClockReleased, "",
+         "wall clock plausible again at " + utc_text(wall, kUtcTime) + ": booking held traffic"});
     release(wall, mono_ns, res.bookings);
   } else if (!ok && !clock_bad_) {
     res.notes.push_back({NoteKind::kClockHeld, "",
-                         "wall clock " + utc(wall) +
+                         "wall clock " + utc_text(wall, kUtcTime) +
                              " is before the build day or the newest booked period: holding "
                              "traffic until it is plausible"});
   }

@@ -32,6 +32,15 @@ std::string format(int64_t t, const char* fmt) {
 
 }  // namespace
 
+std::string utc_text(int64_t t, const char* fmt) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm {};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  size_t n = strftime(buf, sizeof buf, fmt, &tm);
+  return std::string(buf, n);
+}
+
 int64_t period_start(PeriodKind kind, int64_t t, const Calendar& cal) {
   struct tm tm = local_tm(t);
   switch (kind) {

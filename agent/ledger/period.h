@@ -27,6 +27,10 @@ int64_t period_end(PeriodKind kind, int64_t start, const Calendar& cal);
 // chronologically as strings.
 std::string period_label(PeriodKind kind, int64_t start, const Calendar& cal);
 
+// `t` (Unix seconds) in UTC through strftime's `fmt`: stamps in messages and
+// file names, which must not depend on the zone the periods are kept in.
+std::string utc_text(int64_t t, const char* fmt);
+
 // "fivemin", "hour", "day", "week", "month", "year".
 const char* period_name(PeriodKind kind);
 

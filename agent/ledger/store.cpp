@@ -97,22 +97,13 @@ std::optional<std::string> corruption(sqlite3* db, int* other_rc, std::string* o
   return std::nullopt;
 }
 
-std::string utc_stamp(int64_t now) {
-  time_t t = static_cast<time_t>(now);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
-
 bool exists(const std::string& p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0;
 }
 
 std::string move_aside(const std::string& path, int64_t now) {
-  std::string base = path + ".corrupt-" + utc_stamp(now);
+  std::string base = path + ".corrupt-" + utc_text(now, "%Y%m%dT%H%M%SZ");
   std::string to = base;
   for (int n = 1; exists(to); ++n) to = base + "-" + std::to_string(n);
   if (::rename(path.c_str(), to.c_str()) != 0)

@@ -31,8 +31,9 @@ Selection::Selection(std::vector<std::string> patterns, SelectionOrigin origin)
     if (!problem.empty()) {
       // Files validate with line numbers before getting here, so in practice
       // this is a command-line argument.
+      // A bad argument is a usage error (exit 2), like a bad option value.
       if (origin_.kind == SelectionOrigin::Kind::kCommandLine)
-        throw Error("invalid interface argument '" + p + "': " + problem);
+        throw UsageError("invalid interface argument '" + p + "': " + problem);
       throw Error(origin_.where + ": invalid interface '" + p + "': " + problem);
     }
     patterns_.push_back(p);

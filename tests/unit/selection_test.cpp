@@ -308,6 +308,27 @@ TEST_F(Resolve, MalformedFilesAreErrorsWithFileAndLine) {
   EXPECT_THAT(error_of([&] { resolve_selection(in_); }), StartsWith(in_.default_uci_path + ":3:"));
 }
 
+// Issue 13, 2.10: a bad interface argument is a usage error (exit 2, as the
+// README says), whereas the same word in a config file is a runtime error.
+TEST(Selection, BadArgumentsAreUsageErrors) {
+  for (std::string bad : {"", "!all", "a/x", "a x", "abcdefghijklmnop"}) {
+    try {
+      Selection({bad}, SelectionOrigin::command_line());
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const UsageError& e) {
+      EXPECT_EQ(e.exit_code(), 2) << bad;
+    } catch (const Error& e) {
+      ADD_FAILURE() << "'" << bad << "' is not a usage error: " << e.what();
+    }
+  }
+  try {
+    Selection({"a/x"}, SelectionOrigin::config_file("/etc/netmon.conf"));
+    ADD_FAILURE() << "accepted a/x from a file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), 1) << e.what();
+  }
+}
+
 TEST_F(Resolve, TypoOnTheCommandLine) {
   in_.args = {"eth0", "wlan0:"};
   EXPECT_THAT(error_of([&] { resolve_selection(in_); }),

@@ -1,9 +1,9 @@
 // netmon-agent: per-interface traffic counters as NDJSON on stdout.
-#include <signal.h>
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -15,30 +15,30 @@
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/log.h"
+#include "sys/stop.h"
 
 namespace {
 
-// SIGINT/SIGTERM become readable events on an fd the main loop polls, so no
-// handler and no global flag is needed. Blocked before any thread starts so
-// that every thread inherits the mask.
-netmon::Fd block_stop_signals() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGHUP);
-  if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0)
-    throw netmon::Error(netmon::errno_message("cannot block signals", errno));
-  netmon::Fd fd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!fd) throw netmon::Error(netmon::errno_message("cannot create signalfd", errno));
-  // A closed pipe must surface as EPIPE from write(), not kill us mid-detach.
-  signal(SIGPIPE, SIG_IGN);
-  return fd;
+// A descriptor 0-2 the agent was started without (`>&-`) would be handed to
+// the next open(): snapshots would then go into a netlink socket or the
+// signalfd. Each closed one is filled with /dev/null; returns whether stdout
+// was closed, for main to refuse a run that would write there.
+bool fill_closed_standard_fds() {
+  bool stdout_closed = false;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    if (fd == STDOUT_FILENO) stdout_closed = true;
+    // The lowest free descriptor: `fd` itself, as 0..fd-1 are open by now.
+    int null_fd = ::open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+    if (null_fd >= 0 && null_fd != fd) ::close(null_fd);
+  }
+  return stdout_closed;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  const bool stdout_closed = fill_closed_standard_fds();
   netmon::Options options;
   try {
     options = netmon::parse_cli(std::vector<std::string>(argv + 1, argv + argc));
@@ -56,11 +56,23 @@ int main(int argc, char** argv) {
   }
 
   netmon::setup_logging(options.verbosity);
+  if (stdout_closed && (!options.quiet || options.report)) {
+    spdlog::error(
+        "stdout is closed (started with >&-?): nothing to write to; give it a pipe or a file, "
+        "or use --quiet with --listen");
+    return 1;
+  }
   if (options.report) return netmon::run_report(options, std::cout);
   try {
-    netmon::Fd stop_fd = block_stop_signals();
+    // Blocked before any thread starts, so that every thread inherits the
+    // mask; start-up checks the signalfd (sys/stop.h), so it stays
+    // interruptible.
+    netmon::Fd stop_fd = netmon::block_stop_signals();
     netmon::Agent agent(options);
     return agent.run(stop_fd.get());
+  } catch (const netmon::StopRequested& e) {
+    spdlog::info("{}", e.what());
+    return e.exit_code();
   } catch (const netmon::Error& e) {
     spdlog::error("{}", e.what());
     return e.exit_code();

@@ -1,5 +1,6 @@
 #include "app/agent.h"
 
+#include <linux/capability.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -16,6 +17,8 @@
 #include "sources/bpf/bpf_source.h"
 #include "sources/netdev/netdev_source.h"
 #include "sources/proc/proc_source.h"
+#include "sys/capabilities.h"
+#include "sys/stop.h"
 
 namespace netmon {
 
@@ -29,6 +32,15 @@ std::string bpf_object_build_id() {
   char hex[16];
   auto end = std::to_chars(hex, hex + sizeof(hex), hash, 16).ptr;
   return std::string(sizeof(hex) - (end - hex), '0') + std::string(hex, end);
+}
+
+// What the agent still needs once it runs: attaching to interfaces that
+// appear (hotplug) and detaching at exit, i.e. bpf() calls and netlink
+// requests. Loading programs (CAP_PERFMON, CAP_SYS_ADMIN for the ids of
+// others' programs) is done by then; the netdev and proc sources need none.
+std::vector<int> capabilities_to_keep(SourceKind kind) {
+  if (kind != SourceKind::kBpf && kind != SourceKind::kCompare) return {};
+  return {kernel_has_cap_bpf() ? CAP_BPF : CAP_SYS_ADMIN, CAP_NET_ADMIN};
 }
 
 }  // namespace
@@ -120,6 +132,7 @@ Agent::Agent(Options options) : options_(std::move(options)) {
     observers_.push_back(std::move(server));
   }
 
+  throw_if_stop_requested();
   ResolvedSelection resolved = resolve_interfaces(options_);
   for (const std::string& warning : resolved.warnings) spdlog::warn("{}", warning);
   apply_uci_settings(resolved, options_);
@@ -141,6 +154,7 @@ Agent::Agent(Options options) : options_(std::move(options)) {
   }
   std::vector<Source*> sources;
   for (auto& source : sources_) sources.push_back(source.get());
+  throw_if_stop_requested();
 
   const int out_fd = options_.quiet ? -1 : STDOUT_FILENO;
   SnapshotReporter* plain_reporter = nullptr;
@@ -193,6 +207,10 @@ Agent::Agent(Options options) : options_(std::move(options)) {
   loop.count = options_.count;
   loop.watched_output_fd = out_fd;
   loop_ = std::make_unique<EventLoop>(loop, sources, *tracker_, *feed_, *reporter_);
+
+  // Everything privileged is done: programs loaded, the listen socket bound,
+  // the ledger open, the interfaces present attached (issue 13, 2.9).
+  drop_capabilities(capabilities_to_keep(options_.source));
 }
 
 Agent::~Agent() = default;

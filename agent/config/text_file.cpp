@@ -8,6 +8,7 @@
 
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/file_kind.h"
 #include "sys/utf8.h"
 
 namespace netmon {
@@ -18,11 +19,16 @@ std::string at(const std::string& path, int line) { return path + ":" + std::to_
 }  // namespace
 
 std::optional<std::string> read_text_file(const std::string& path, std::size_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+  // writer forever, before the check below could refuse it.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw Error(errno_message(path + ": cannot read", errno));
   }
+  // A FIFO or a device never ends or blocks; a config is a file.
+  std::string kind = non_regular_kind(fd.get(), path);
+  if (!kind.empty()) throw Error(path + ": cannot read: not a regular file (" + kind + ")");
   std::string text;
   char buf[4096];
   for (;;) {

@@ -16,8 +16,10 @@ constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
 // The whole file, or std::nullopt when it does not exist (ENOENT/ENOTDIR:
 // the caller decides whether that matters). Throws Error
-// "<path>: cannot read: <strerror>" when it exists but cannot be read (a
-// directory, no permission) and "<path>: larger than N bytes" past the cap.
+// "<path>: cannot read: <strerror>" when it exists but cannot be read (no
+// permission), "<path>: cannot read: not a regular file (a FIFO)" for
+// anything but a regular file (a directory, a FIFO, a device: a FIFO with no
+// writer would block forever) and "<path>: larger than N bytes" past the cap.
 std::optional<std::string> read_text_file(const std::string& path,
                                           std::size_t max_bytes = kMaxConfigBytes);
 

@@ -1,6 +1,8 @@
 #include "config/uci.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include "config/text_file.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/stop.h"
 
 extern char** environ;
 
@@ -454,9 +457,21 @@ std::optional<std::string> run_uci_show(const std::string& program, const std::s
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   std::string q = "-q", show = "show", pkg = package, prog = program;
   char* argv[] = {prog.data(), q.data(), show.data(), pkg.data(), nullptr};
+  // The agent blocks its stop signals and ignores SIGPIPE; uci gets the
+  // defaults, so that it can be stopped like any command.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid;
-  int err = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv, environ);
+  int err = posix_spawn(&pid, program.c_str(), &actions, &attr, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   if (err != 0) throw Error(errno_message("cannot run " + what, err));
   write_end.reset();
 
@@ -464,6 +479,19 @@ std::optional<std::string> run_uci_show(const std::string& program, const std::s
   bool too_big = false;
   char buf[4096];
   for (;;) {
+    // A uci that hangs must not make start-up deaf to SIGTERM.
+    pollfd fds[2] = {{read_end.get(), POLLIN, 0}, {stop_fd(), POLLIN, 0}};
+    if (::poll(fds, fds[1].fd >= 0 ? 2 : 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      throw Error(errno_message("cannot wait for " + what, errno));
+    }
+    if (fds[1].revents) {
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      throw_if_stop_requested();
+    }
+    if (!fds[0].revents) continue;
     ssize_t n = ::read(read_end.get(), buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;

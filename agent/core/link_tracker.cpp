@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "sys/stop.h"
+
 namespace netmon {
 
 LinkTracker::LinkTracker(LinkTrackerConfig config, std::vector<Source*> sources, LinkFeed& feed)
@@ -20,9 +22,22 @@ LinkTracker::LinkTracker(LinkTrackerConfig config, std::vector<Source*> sources,
     if (!found)
       spdlog::warn("interface '{}' does not exist yet; it is watched once it appears", name);
   }
-  for (const Link& link : present)
-    if (config_.selects(link.name)) on_link_seen(link, /*at_startup=*/true);
-  if (links_.empty()) spdlog::warn("no interface matches the selection yet");
+  size_t matched = 0;
+  for (const Link& link : present) {
+    if (!config_.selects(link.name)) continue;
+    ++matched;
+    // Attaching to 1,000 interfaces can take 30 s (tcx): a SIGTERM meanwhile
+    // ends it here; the sources detach what was attached as they go.
+    throw_if_stop_requested();
+    on_link_seen(link, /*at_startup=*/true);
+  }
+  if (matched == 0)
+    spdlog::warn("no interface matches the selection yet");
+  else if (links_.empty())
+    spdlog::warn(
+        "every interface the selection matches ({}) failed to attach (see above); "
+        "new ones are tried as they appear",
+        matched);
 }
 
 LinkTracker::~LinkTracker() {

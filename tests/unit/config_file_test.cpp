@@ -1,10 +1,14 @@
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 
 #include "config/netmon_conf.h"
 #include "sys/error.h"
@@ -135,8 +139,30 @@ class TempDir {
 
 TEST(ReadTextFile, DirectoryIsUnreadable) {
   TempDir dir;
-  EXPECT_THAT(error_of([&] { read_text_file(dir.path()); }),
-              StartsWith(dir.path() + ": cannot read: Is a directory"));
+  EXPECT_EQ(error_of([&] { read_text_file(dir.path()); }),
+            dir.path() + ": cannot read: not a regular file (a directory)");
+}
+
+// A FIFO with no writer: open() without O_NONBLOCK would wait forever.
+// Run in a thread so that a regression fails the test instead of hanging it.
+TEST(ReadTextFile, FifoIsRefusedWithoutWaitingForAWriter) {
+  TempDir dir;
+  std::string path = dir.path() + "/fifo";
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  auto result =
+      std::async(std::launch::async, [&] { return error_of([&] { read_text_file(path); }); });
+  if (result.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    // Unblock it (a writer that goes away at once) so the test ends.
+    close(open(path.c_str(), O_WRONLY | O_NONBLOCK));
+    result.wait();
+    FAIL() << "read_text_file blocked on a FIFO";
+  }
+  EXPECT_EQ(result.get(), path + ": cannot read: not a regular file (a FIFO)");
+}
+
+TEST(ReadTextFile, CharacterDeviceIsRefused) {
+  EXPECT_EQ(error_of([] { read_text_file("/dev/zero"); }),
+            "/dev/zero: cannot read: not a regular file (a character device)");
 }
 
 TEST(ReadTextFile, SizeCap) {

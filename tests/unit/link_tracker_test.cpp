@@ -6,8 +6,16 @@
 #include <fnmatch.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <sstream>
 
 #include "fakes.h"
+#include "sys/stop.h"
 #include "test_util.h"
 
 using netmon::Link;
@@ -17,6 +25,7 @@ using netmon::test::error_of;
 using netmon::test::FakeLinkFeed;
 using netmon::test::FakeSource;
 using testing::ElementsAre;
+using testing::HasSubstr;
 using testing::IsEmpty;
 
 namespace {
@@ -162,4 +171,50 @@ TEST(LinkTracker, DestructionUnwatchesEverything) {
   EXPECT_THAT(source.watched, IsEmpty());
   EXPECT_THAT(source.log,
               ElementsAre("watch veth2", "watch veth3", "unwatch veth2", "unwatch veth3"));
+}
+
+// Issue 13, 2.11: every selected interface failing to attach is not "no
+// interface matches".
+TEST(LinkTracker, AllAttachesFailingIsSaidAsSuch) {
+  std::ostringstream log;
+  auto saved = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  FakeLinkFeed feed;
+  feed.present = {{2, {2, "veth2"}}, {3, {3, "veth3"}}};
+  FakeSource source;
+  source.refuse = {"veth2", "veth3"};
+  { LinkTracker tracker(glob("veth*"), {&source}, feed); }
+  { LinkTracker tracker(glob("wlan*"), {&source}, feed); }
+  spdlog::set_default_logger(saved);
+  EXPECT_THAT(log.str(), HasSubstr("every interface the selection matches (2) failed to attach"));
+  EXPECT_EQ(log.str().find("no interface matches"), log.str().rfind("no interface matches"))
+      << "said once, for wlan* only:\n"
+      << log.str();
+  EXPECT_NE(log.str().find("no interface matches"), std::string::npos);
+}
+
+// Issue 13, 2.5: a stop signal during start-up ends it before the next
+// attach (the signalfd stands in as a pipe holding one signalfd_siginfo).
+TEST(LinkTracker, StopRequestDuringStartUpEndsItBeforeTheNextAttach) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  signalfd_siginfo info{};
+  info.ssi_signo = SIGTERM;
+  ASSERT_EQ(write(fds[1], &info, sizeof(info)), static_cast<ssize_t>(sizeof(info)));
+  netmon::set_stop_fd(fds[0]);
+  FakeLinkFeed feed;
+  feed.present = {{2, {2, "veth2"}}, {3, {3, "veth3"}}};
+  FakeSource source;
+  try {
+    LinkTracker tracker(glob("veth*"), {&source}, feed);
+    ADD_FAILURE() << "start-up went on";
+  } catch (const netmon::StopRequested& e) {
+    EXPECT_STREQ(e.what(), "stopped by SIGTERM during start-up");
+    EXPECT_EQ(e.exit_code(), 0);
+  }
+  netmon::set_stop_fd(-1);
+  close(fds[0]);
+  close(fds[1]);
+  EXPECT_THAT(source.watched, IsEmpty());
 }

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -116,12 +117,68 @@ TEST(ProcSource, FileVanishingLaterIsAnError) {
             path + " disappeared (netmon_proc unloaded?); counters can no longer be read");
 }
 
-TEST(ProcSource, FileTurningMalformedLaterIsAnError) {
+// Issue 13, 2.7: `cat > f` or scp rewriting the file in place: a reader
+// sees it empty or cut short for a moment. That reading is skipped (the
+// previous one is kept) and the next tick reads the new file.
+TEST(ProcSource, FileRewrittenInPlaceIsSkippedThenReadAgain) {
+  TempProcFile file;
+  file.write(std::string(kHeader) + "eth0 2 1 1 1 1 0 0 0 0\n");
+  ProcSource source(file.path());
+  for (const std::string& transient :
+       {std::string(), std::string("# net"), std::string(kHeader).substr(0, 12),
+        std::string(kHeader) + "eth0 2 5 6 7"}) {
+    file.write(transient);
+    CounterMap got;
+    EXPECT_NO_THROW(got = source.read({{2, "eth0"}})) << "'" << transient << "'";
+    EXPECT_EQ(got.at(2), (Counters{1, 1, 1, 1})) << "the previous reading";
+  }
+  file.write(std::string(kHeader) + "eth0 2 5 6 7 8 0 0 0 0\n");
+  EXPECT_EQ(source.read({{2, "eth0"}}).at(2), (Counters{5, 6, 7, 8}));
+  // A second rewrite later gets the same grace again.
+  file.write("");
+  EXPECT_EQ(source.read({{2, "eth0"}}).at(2), (Counters{5, 6, 7, 8}));
+}
+
+// ...but a file that stays malformed is an error once the grace is over.
+TEST(ProcSource, FileStayingMalformedIsAnErrorAfterTheGrace) {
+  TempProcFile file;
+  file.write(std::string(kHeader));
+  ProcSource source(file.path(), std::chrono::milliseconds(200));
+  file.write(std::string(kHeader) + "eth0 2 1 1 1\n");
+  EXPECT_NO_THROW(source.read({{2, "eth0"}}));
+  usleep(250'000);
+  EXPECT_THAT(error_of([&] {
+                source.read({{2, "eth0"}});
+              }),
+              testing::AllOf(HasSubstr(":3: expected 10 fields"), HasSubstr("2 readings)")));
+}
+
+TEST(ProcSource, NewerFormatLaterIsAnErrorAtOnce) {
   TempProcFile file;
   file.write(std::string(kHeader));
   ProcSource source(file.path());
-  file.write(std::string(kHeader) + "eth0 2 1 1 1\n");
-  EXPECT_THAT(error_of([&] { source.read({{2, "eth0"}}); }), HasSubstr(":3: expected 10 fields"));
+  file.write("# netmon 2\n# iface ifindex\n");
+  EXPECT_THAT(error_of([&] { source.read({{2, "eth0"}}); }), HasSubstr("newer netmon_proc"));
+}
+
+// Issue 13, 2.6: --proc-file /dev/zero ended in std::bad_alloc after ~530 MB.
+TEST(ProcSource, DeviceOrFifoIsRefused) {
+  EXPECT_EQ(error_of([] { ProcSource source("/dev/zero"); }),
+            "cannot read /dev/zero: not a regular file (a character device)");
+  TempProcFile dir_holder;
+  std::string fifo = dir_holder.path() + ".fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(error_of([&] { ProcSource source(fifo); }),
+            "cannot read " + fifo + ": not a regular file (a FIFO)");
+  unlink(fifo.c_str());
+}
+
+TEST(ProcSource, ReadIsBounded) {
+  TempProcFile file;
+  // Sparse: 64 MiB + 1 of NULs costs no disk.
+  ASSERT_EQ(truncate(file.path().c_str(), static_cast<off_t>(netmon::kMaxProcFileBytes) + 1), 0);
+  EXPECT_EQ(error_of([&] { ProcSource source(file.path()); }),
+            file.path() + ": larger than 64 MiB: not a /proc/netmon file");
 }
 
 TEST(ProcSource, LargeFilesAreReadWhole) {

@@ -85,6 +85,9 @@ class Parser {
   [[noreturn]] void fail(size_t line, const std::string& what) const {
     throw Error(std::string(origin_) + ":" + std::to_string(line) + ": " + what);
   }
+  [[noreturn]] void fail_newer(size_t line, const std::string& what) const {
+    throw ProcNewerFormat(std::string(origin_) + ":" + std::to_string(line) + ": " + what);
+  }
 
   void marker(size_t line_no, std::string_view line) {
     std::vector<std::string_view> f = split_fields(line);
@@ -107,9 +110,9 @@ class Parser {
       minor_ok = parse_u64(version.substr(dot + 1), minor_overflow).has_value() || minor_overflow;
     }
     if (minor_ok && (overflow || major > static_cast<uint64_t>(kProcFormatVersion)))
-      fail(line_no, "written by a newer netmon_proc (format " +
-                        std::string(major_text.substr(0, 20)) + "); this agent reads format " +
-                        std::to_string(kProcFormatVersion));
+      fail_newer(line_no, "written by a newer netmon_proc (format " +
+                              std::string(major_text.substr(0, 20)) +
+                              "); this agent reads format " + std::to_string(kProcFormatVersion));
     if (!minor_ok || major < 1)
       fail(line_no, "invalid format version " + quoted(version) + " in the marker");
   }

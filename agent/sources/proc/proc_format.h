@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/counters.h"
+#include "sys/error.h"
 
 namespace netmon {
 
@@ -27,14 +28,22 @@ struct ProcRow {
   Counters counters;
 };
 
+// A file in a newer major format than kProcFormatVersion: the module was
+// upgraded, and waiting will not make the file readable.
+class ProcNewerFormat : public Error {
+ public:
+  using Error::Error;
+};
+
 // Parses a whole /proc/netmon text. Rows come back in file order; a
 // duplicated ifindex is kept as is (seq_file may repeat a row when
 // interfaces change between two read() chunks) and left to the caller.
 // Throws Error "<origin>:<line>: <what is wrong>" for anything that is not a
-// well-formed file: missing or unknown marker, a newer major version, a
-// header without a required column, a row with the wrong number of fields,
-// a counter that is not a plain decimal or does not fit in 64 bits. Never
-// guesses: a number it returns is exactly the number in the file.
+// well-formed file: missing or unknown marker, a newer major version (as
+// ProcNewerFormat), a header without a required column, a row with the wrong
+// number of fields, a counter that is not a plain decimal or does not fit in
+// 64 bits. Never guesses: a number it returns is exactly the number in the
+// file.
 std::vector<ProcRow> parse_proc_netmon(std::string_view text, std::string_view origin);
 
 }  // namespace netmon

@@ -4,13 +4,14 @@
 #include "sys/log.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -60,7 +61,7 @@ TEST(Log, TheLoggerIsTheThreadSafeOne) {
   netmon::setup_logging(1);
   auto logger = spdlog::default_logger();
   ASSERT_EQ(logger->sinks().size(), 1u);
-  EXPECT_NE(dynamic_cast<spdlog::sinks::stderr_sink_mt*>(logger->sinks()[0].get()), nullptr);
+  EXPECT_NE(dynamic_cast<spdlog::sinks::base_sink<std::mutex>*>(logger->sinks()[0].get()), nullptr);
   EXPECT_EQ(logger->name(), "netmon-agent");
 }
 
@@ -106,4 +107,22 @@ TEST(Log, TheServerThreadAndTheMainThreadLogAtTheSameTime) {
   EXPECT_GT(requests, 0);
   EXPECT_EQ(boom, requests);
   EXPECT_EQ(main_lines, main_written);
+}
+
+// Issue 13, 2.11: an interface name from a --proc-file (or the kernel: an
+// ESC is a valid name byte) reached the terminal raw in a warning.
+TEST(Log, ControlCharactersInMessagesAreEscaped) {
+  StderrToFile capture;
+  netmon::setup_logging(1);
+  spdlog::warn("name '{}'", "ev\x1b[2Jil\r\n\xc2\x9b\xff\tok \xc3\xa9");
+  capture.restore();
+  EXPECT_EQ(capture.text(),
+            "netmon-agent: warning: name 'ev\\x1b[2Jil\\x0d\\x0a\\xc2\\x9b\\xff\tok "
+            "\xc3\xa9'\n");
+}
+
+TEST(Log, EscapeForTerminalKeepsTextAndTab) {
+  EXPECT_EQ(netmon::escape_for_terminal("eth0 \xe2\x86\x92 w\tlan"), "eth0 \xe2\x86\x92 w\tlan");
+  EXPECT_EQ(netmon::escape_for_terminal(std::string("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(netmon::escape_for_terminal("\x7f\xc2\xa0"), "\\x7f\xc2\xa0");
 }

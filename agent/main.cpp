@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
   try {
     options = netmon::parse_cli(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const netmon::UsageError& e) {
-    std::fprintf(stderr, "netmon-agent: %s\nTry 'netmon-agent --help'.\n", e.what());
+    // Before the logger exists; the argument may hold anything (an ESC).
+    std::fprintf(stderr, "netmon-agent: %s\nTry 'netmon-agent --help'.\n",
+                 netmon::escape_for_terminal(e.what()).c_str());
     return e.exit_code();
   }
   if (options.help) {

@@ -176,6 +176,18 @@ TEST(Robust, ClosedStdoutIsSaidAsSuch) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << slurp(err);
 }
 
+// 2.11: a usage error quoting an argument with an escape sequence in it.
+TEST(Robust, UsageErrorsEscapeTheArgumentTheyQuote) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"--interval", "\x1b[2J"},
+                                        {"--netdev", "--count", "1", "a\x1b[2J"}}) {
+    AgentProcess agent(args);
+    EXPECT_EQ(agent.wait(5s), 2);
+    const std::string err = agent.stderr_text();
+    EXPECT_NE(err.find("\\x1b[2J"), std::string::npos) << err;
+    EXPECT_EQ(err.find('\x1b'), std::string::npos) << "a raw ESC reached stderr";
+  }
+}
+
 // Every thread's sets (the HTTP server's thread parses network input).
 std::vector<CapabilitySets> thread_capabilities(pid_t pid) {
   std::vector<CapabilitySets> out;

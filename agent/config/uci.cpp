@@ -480,18 +480,18 @@ std::optional<std::string> run_uci_show(const std::string& program, const std::s
   char buf[4096];
   for (;;) {
     // A uci that hangs must not make start-up deaf to SIGTERM.
-    pollfd fds[2] = {{read_end.get(), POLLIN, 0}, {stop_fd(), POLLIN, 0}};
-    if (::poll(fds, fds[1].fd >= 0 ? 2 : 1, -1) < 0) {
+    pollfd waits[2] = {{read_end.get(), POLLIN, 0}, {stop_fd(), POLLIN, 0}};
+    if (::poll(waits, waits[1].fd >= 0 ? 2 : 1, -1) < 0) {
       if (errno == EINTR) continue;
       throw Error(errno_message("cannot wait for " + what, errno));
     }
-    if (fds[1].revents) {
+    if (waits[1].fd >= 0 && waits[1].revents) {
       ::kill(pid, SIGKILL);
       while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
       }
       throw_if_stop_requested();
     }
-    if (!fds[0].revents) continue;
+    if (!waits[0].revents) continue;
     ssize_t n = ::read(read_end.get(), buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;

@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
 
   netmon::setup_logging(options.verbosity);
   if (options.report) return netmon::run_report(options, std::cout);
+  if (options.unpin) return netmon::run_unpin(options);
   try {
     netmon::Fd stop_fd = block_stop_signals();
     netmon::Agent agent(options);

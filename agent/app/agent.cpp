@@ -198,6 +198,7 @@ Agent::Agent(Options options) : options_(std::move(options)) {
     };
   feed_ = std::make_unique<RtnlLinkFeed>();
   tracker_ = std::make_unique<LinkTracker>(std::move(tracking), sources, *feed_);
+  for (Source* source : sources) source->started();
 
   EventLoopConfig loop;
   loop.interval = options_.interval;

@@ -34,6 +34,11 @@ class Source {
   // process (BPF with --pin) keeps it; the others need do nothing.
   virtual void exiting() {}
 
+  // Every link present at start-up has been offered to watch(). A source
+  // that adopted state from an earlier process (--pin) lets go of what no
+  // longer matches the selection.
+  virtual void started() {}
+
   // Reads current totals for `links`. A link the source cannot see right now
   // (deleted meanwhile, missing /proc/netmon row) is absent from the result
   // rather than reported as zero. Throws Error only when the source as a

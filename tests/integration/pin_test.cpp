@@ -179,6 +179,35 @@ INSTANTIATE_TEST_SUITE_P(Modes, PinRestart,
                                            Case{"xdp_upgrade", "xdp", true, true}),
                          [](const auto& info) { return info.param.name; });
 
+// An interface the set held but the restarted agent no longer selects is
+// detached: nothing would ever read its counters again.
+TEST(Pin, RestartWithoutAnInterfaceDetachesIt) {
+  Bpffs fs;
+  VethPair veth;
+  const VethEnd& a = veth.a();
+  const VethEnd lo{a.netns, "lo", 1, ""};
+  {
+    std::vector<std::string> args = pin_args("tcx", fs, a);
+    args.push_back("lo");
+    AgentProcess first(args, a.netns);
+    ASSERT_TRUE(first.read_snapshot(10s)) << first.stderr_text();
+    first.signal(SIGKILL);
+    first.wait(5s);
+  }
+  ASSERT_EQ(tcx_programs(lo), 2);
+  AgentProcess second(pin_args("tcx", fs, a), a.netns);
+  ASSERT_TRUE(second.read_snapshot(10s)) << second.stderr_text();
+  EXPECT_EQ(tcx_programs(lo), 0);
+  EXPECT_EQ(tcx_programs(a), 2);
+  EXPECT_NE(second.stderr_text().find("detached the pinned set from 'lo'"), std::string::npos)
+      << second.stderr_text();
+  second.signal(SIGTERM);
+  EXPECT_EQ(second.wait(10s), 0);
+  AgentProcess unpin({"--unpin", "--pin-path", fs.set()}, a.netns);
+  EXPECT_EQ(unpin.wait(10s), 0) << unpin.stderr_text();
+  EXPECT_EQ(tcx_programs(a), 0);
+}
+
 TEST(Pin, SecondPinnedAgentNamesTheOwnerAndAnUnpinnedOneRunsBeside) {
   Bpffs fs;
   VethPair veth;

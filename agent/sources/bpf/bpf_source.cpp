@@ -439,6 +439,30 @@ void BpfSource::drop_pins(int ifindex) {
   pin_->set_attached_flags(ifindex, 0);
 }
 
+void BpfSource::started() {
+  if (!pin_) return;
+  std::vector<int> stale;
+  for (const auto& [ifindex, hooks] : pinned_links_) stale.push_back(ifindex);
+  for (const auto& [ifindex, flags] : pin_->all_attached())
+    if (watched_.count(ifindex) == 0) stale.push_back(ifindex);
+  for (int ifindex : stale) {
+    if (watched_.count(ifindex)) continue;
+    const uint32_t flags = pin_->attached_flags(ifindex);
+    char name[IF_NAMESIZE] = {};
+    if (if_indextoname(static_cast<unsigned>(ifindex), name)) {
+      for (bool ingress : {true, false}) {
+        if (!(flags & (ingress ? NETMON_PIN_TC_INGRESS : NETMON_PIN_TC_EGRESS))) continue;
+        std::optional<TcFilterInfo> filter = tc_filter_at_our_slot(ifindex, ingress);
+        if (filter && is_netmon_filter(*filter) && !live_agent_of(filter->bpf_id))
+          detach_tc_slot(ifindex, ingress);
+      }
+      if (flags & NETMON_PIN_CLSACT_OURS) remove_clsact_if_unused(Link{ifindex, name});
+      spdlog::info("detached the pinned set from '{}': it is no longer selected", name);
+    }
+    drop_pins(ifindex);
+  }
+}
+
 void BpfSource::unwatch(const Link& link) {
   auto it = watched_.find(link.ifindex);
   if (it == watched_.end()) return;

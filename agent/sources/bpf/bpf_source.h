@@ -68,6 +68,9 @@ class BpfSource : public Source {
   // exiting(), with a pin directory, leaves the link attached instead.
   void unwatch(const Link& link) override;
   void exiting() override { exiting_ = true; }
+  // Detaches what the pinned set holds on interfaces not watched now (no
+  // longer selected): nothing of it would ever be read again.
+  void started() override;
 
   // Totals since watch() for every watched link among `links` (others are
   // absent). Throws Error if the maps cannot be read at all.

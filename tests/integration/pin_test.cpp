@@ -34,11 +34,12 @@ namespace {
 
 class Bpffs {
  public:
-  Bpffs() {
+  // `mode` 1777 lets a test agent that is not root pin there.
+  explicit Bpffs(const char* mode = "mode=0700") {
     char dir[] = "/tmp/netmon-pin-test-XXXXXX";
     if (!mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
     mount_ = dir;
-    if (mount("bpf", dir, "bpf", 0, "mode=0700") != 0) {
+    if (mount("bpf", dir, "bpf", 0, mode) != 0) {
       rmdir(dir);
       throw std::runtime_error("cannot mount bpffs");
     }
@@ -109,7 +110,17 @@ struct Case {
   // Native XDP on veth makes the driver count rx bytes without the 14-byte
   // Ethernet header; XDP sees (and netmon counts) the L2 frame.
   bool kernel_rx_excludes_l2 = false;
+  // Both agents run as config/netmon-agent.service would: uid nobody with
+  // only CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON.
+  bool unit_capabilities = false;
 };
+
+const std::vector<std::string> kUnitCapabilities = {"setpriv",
+                                                    "--reuid=65534",
+                                                    "--regid=65534",
+                                                    "--clear-groups",
+                                                    "--inh-caps=-all,+bpf,+net_admin,+perfmon",
+                                                    "--ambient-caps=+bpf,+net_admin,+perfmon"};
 
 class PinRestart : public ::testing::TestWithParam<Case> {};
 
@@ -117,12 +128,17 @@ class PinRestart : public ::testing::TestWithParam<Case> {};
 // same object, or an upgrade): the restarted agent's totals equal the
 // kernel's counter deltas since before the first start, exactly.
 TEST_P(PinRestart, KilledAgentLosesNothingAndRestartCountsExactly) {
-  Bpffs fs;
+  Bpffs fs(GetParam().unit_capabilities ? "mode=1777" : "mode=0700");
+  std::vector<std::string> wrapper;
+  if (GetParam().unit_capabilities) wrapper = kUnitCapabilities;
+  if (GetParam().upgrade) wrapper.insert(wrapper.end(), kUpgraded.begin(), kUpgraded.end());
   VethPair veth;
   const VethEnd& a = veth.a();
   const Counters kernel_before = VethPair::kernel_counters(a);
   {
-    AgentProcess first(pin_args(GetParam().mode, fs, a), a.netns);
+    AgentProcess first(
+        pin_args(GetParam().mode, fs, a), a.netns,
+        GetParam().unit_capabilities ? kUnitCapabilities : std::vector<std::string>{});
     ASSERT_TRUE(first.read_snapshot(10s)) << first.stderr_text();
     veth.send_udp(a, 17, 100);
     veth.send_udp(veth.b(), 9, 700);
@@ -134,8 +150,7 @@ TEST_P(PinRestart, KilledAgentLosesNothingAndRestartCountsExactly) {
   veth.send_udp(a, 31, 200);
   veth.send_udp(veth.b(), 23, 1000);
 
-  AgentProcess second(pin_args(GetParam().mode, fs, a), a.netns,
-                      GetParam().upgrade ? kUpgraded : std::vector<std::string>{});
+  AgentProcess second(pin_args(GetParam().mode, fs, a), a.netns, wrapper);
   auto baseline = second.read_snapshot(10s);
   ASSERT_TRUE(baseline) << second.stderr_text();
   EXPECT_EQ((*baseline)["seq"], 0);
@@ -176,7 +191,9 @@ INSTANTIATE_TEST_SUITE_P(Modes, PinRestart,
                          ::testing::Values(Case{"tcx", "tcx", false}, Case{"tc", "tc", false},
                                            Case{"tcx_upgrade", "tcx", true},
                                            Case{"tc_upgrade", "tc", true},
-                                           Case{"xdp_upgrade", "xdp", true, true}),
+                                           Case{"xdp_upgrade", "xdp", true, true},
+                                           Case{"tc_unit_capabilities", "tc", true, false, true},
+                                           Case{"tcx_unit_capabilities", "tcx", true, false, true}),
                          [](const auto& info) { return info.param.name; });
 
 // An interface the set held but the restarted agent no longer selects is

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "sources/bpf/bpf_sum.h"
+#include "sources/bpf/liveness.h"
 #include "sys/elf_check.h"
 #include "sys/error.h"
 

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <memory>
 
+#include "sources/bpf/liveness.h"
 #include "sources/bpf/tc_attach.h"
 #include "sys/error.h"
 

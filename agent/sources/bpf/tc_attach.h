@@ -75,17 +75,6 @@ int detach_tc_slot(int ifindex, bool ingress);
 // Removes the clsact qdisc if no filter at all is left on it.
 void remove_clsact_if_unused(const Link& link);
 
-// Liveness of the agent whose program a legacy tc filter runs. A filter
-// outlives a killed agent, and whether that agent still lives cannot be read
-// from the kernel without CAP_SYS_ADMIN or other processes' /proc/PID/fd. So
-// each agent binds an abstract unix socket named after each program id it
-// loaded ("\0netmon-prog-<id>"): the kernel frees the name when the process
-// dies, and abstract names are per network namespace, like tc filters.
-Fd claim_program_liveness(uint32_t prog_id);
-// nullopt: no live agent holds `prog_id`; else its pid (0 if it cannot be
-// named).
-std::optional<int> live_agent_of(uint32_t prog_id);
-
 // Creates the clsact qdisc the legacy filters need. Returns nullptr when it
 // already existed: only a qdisc we created is ours to remove, and then only
 // once no filter (ours or anyone's) is left on it.

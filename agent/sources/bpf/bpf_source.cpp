@@ -194,7 +194,18 @@ void BpfSource::adopt_pinned_maps() {
     if (!fd)
       throw Error("the pinned set in " + pin_->dir() + " has no map '" + name +
                   "'; remove it with --unpin");
-    // libbpf checks type, key, value and size against the object's map.
+    // bpf_map__reuse_fd() takes the pinned map's definition as it is: a
+    // mismatch would only show up as a verifier error, so name it here.
+    bpf_map_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0)
+      throw Error(
+          errno_message(std::string("cannot inspect the pinned map '") + name + "'", errno));
+    if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+        info.value_size != bpf_map__value_size(map) ||
+        (map == skeleton_->maps.health && info.max_entries != bpf_map__max_entries(map)))
+      throw Error("the pinned map '" + std::string(name) + "' in " + pin_->dir() +
+                  " does not match this agent's programs; remove the set with --unpin");
     if (int err = bpf_map__reuse_fd(map, fd.get()))
       throw Error(errno_message(std::string("cannot reuse the pinned map '") + name + "'", -err));
   }

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (options.report) return netmon::run_report(options, std::cout);
+  if (options.unpin) return netmon::run_unpin(options);
   try {
     // Blocked before any thread starts, so that every thread inherits the
     // mask; start-up checks the signalfd (sys/stop.h), so it stays

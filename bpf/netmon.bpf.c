@@ -196,6 +196,10 @@ static __always_inline int count_skb(struct __sk_buff *skb, __u32 ifindex, bool 
 	struct netmon_counters *c = bpf_map_lookup_elem(&counters, &ifindex);
 	__u64 *pair;
 
+#ifdef NETMON_TEST_VARIANT
+	/* Test builds only: different instructions, same maps and counts. */
+	(void)bpf_ktime_get_ns();
+#endif
 	if (unlikely(!c))
 		return count_in_overflow(skb, ifindex, rx);
 	pair = rx ? &c->rx_bytes : &c->tx_bytes;
@@ -240,6 +244,9 @@ int netmon_xdp(struct xdp_md *ctx)
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct netmon_counters *c = bpf_map_lookup_elem(&counters, &ifindex);
 
+#ifdef NETMON_TEST_VARIANT
+	(void)bpf_ktime_get_ns();
+#endif
 	if (unlikely(!c))
 		return count_xdp_in_overflow(ctx, ifindex);
 	c->rx_bytes += ctx->data_end - ctx->data;

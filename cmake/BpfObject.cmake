@@ -1,5 +1,5 @@
 # bpf_object(NAME SOURCE [BYTE_ORDER LITTLE_ENDIAN|BIG_ENDIAN]
-#            [SKELETON_NAME name] [DEPENDS file...])
+#            [SKELETON_NAME name] [DEPENDS file...] [CFLAGS flag...])
 # builds SOURCE (a *.bpf.c; relative to the current source directory or
 # absolute) with clang into ${NAME}.bpf.o and generates ${NAME}.skel.h with
 # bpftool, whose C API is SKELETON_NAME's (default NAME): name__open(),
@@ -75,7 +75,7 @@ set(NETMON_BPF_COMMON_CFLAGS -g -O2 -Wall -Werror -D__TARGET_ARCH_${NETMON_BPF_A
 set(NETMON_BPF_EMBED_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/BpfEmbed.cmake)
 
 function(bpf_object NAME SOURCE)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "BYTE_ORDER;SKELETON_NAME" "DEPENDS")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "BYTE_ORDER;SKELETON_NAME" "DEPENDS;CFLAGS")
   if(NOT arg_BYTE_ORDER)
     set(arg_BYTE_ORDER ${NETMON_BPF_BYTE_ORDER})
   endif()
@@ -86,7 +86,7 @@ function(bpf_object NAME SOURCE)
   get_filename_component(src_dir ${src} DIRECTORY)
   set(obj ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.bpf.o)
   set(skel ${CMAKE_CURRENT_BINARY_DIR}/${NAME}.skel.h)
-  set(cflags ${NETMON_BPF_COMMON_CFLAGS} -I${src_dir})
+  set(cflags ${NETMON_BPF_COMMON_CFLAGS} ${arg_CFLAGS} -I${src_dir})
   set(deps ${src} ${PROJECT_SOURCE_DIR}/include/netmon/abi.h ${arg_DEPENDS})
 
   if(arg_BYTE_ORDER STREQUAL "BIG_ENDIAN")

@@ -27,8 +27,7 @@ namespace {
 // Identifies the embedded BPF object: FNV-1a over its ELF bytes, so two
 // agents report the same id exactly when they carry the same programs.
 std::string bpf_object_build_id() {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  for (unsigned char byte : embedded_bpf_object()) hash = (hash ^ byte) * 0x100000001b3ULL;
+  const uint64_t hash = embedded_bpf_object_id();
   char hex[16];
   auto end = std::to_chars(hex, hex + sizeof(hex), hash, 16).ptr;
   return std::string(sizeof(hex) - (end - hex), '0') + std::string(hex, end);
@@ -79,6 +78,15 @@ int run_report(const Options& options, std::ostream& out) {
   return 1;
 }
 
+int run_unpin(const Options& options) {
+  try {
+    return unpin_set(*options.pin_dir);
+  } catch (const Error& e) {
+    spdlog::error("{}", e.what());
+    return e.exit_code();
+  }
+}
+
 std::string version_text() {
   return std::string("netmon-agent ") + NETMON_VERSION + " (bpf object " + bpf_object_build_id() +
          ")";
@@ -105,7 +113,8 @@ std::unique_ptr<Source> make_source(SourceKind kind, const Options& options,
             selected_links);
         mode = BpfSource::AttachMode::kTc;
       }
-      return std::make_unique<BpfSource>(mode);
+      return std::make_unique<BpfSource>(mode, 0, options.pin_dir.value_or(""),
+                                         options.attach != "auto");
     }
     case SourceKind::kProc:
       return std::make_unique<ProcSource>(options.proc_file);
@@ -150,6 +159,8 @@ Agent::Agent(Options options) : options_(std::move(options)) {
     sources_.push_back(make_source(SourceKind::kBpf, options_, selected_links()));
     sources_.push_back(make_source(SourceKind::kProc, options_));
   } else {
+    if (options_.pin_dir && options_.source != SourceKind::kBpf)
+      spdlog::warn("--pin has no effect on the {} source", source_kind_name(options_.source));
     sources_.push_back(make_source(options_.source, options_, selected_links()));
   }
   std::vector<Source*> sources;
@@ -201,6 +212,7 @@ Agent::Agent(Options options) : options_(std::move(options)) {
     };
   feed_ = std::make_unique<RtnlLinkFeed>();
   tracker_ = std::make_unique<LinkTracker>(std::move(tracking), sources, *feed_);
+  for (Source* source : sources) source->started();
 
   EventLoopConfig loop;
   loop.interval = options_.interval;
@@ -213,7 +225,10 @@ Agent::Agent(Options options) : options_(std::move(options)) {
   drop_capabilities(capabilities_to_keep(options_.source));
 }
 
-Agent::~Agent() = default;
+Agent::~Agent() {
+  // Before the tracker unwatches every link: a pinned set stays attached.
+  for (auto& source : sources_) source->exiting();
+}
 
 int Agent::run(int stop_fd) {
   int code = loop_->run(stop_fd);

@@ -23,6 +23,9 @@ LedgerReporterConfig ledger_config(const Options& options, int out_fd);
 
 // `--report PERIOD [--json] [IFACE...]`: prints from the ledger file (read
 // only) to `out`. Returns the exit status: 0, or 1 with one error line.
+// --unpin: removes the pinned set; 0 also when there was none.
+int run_unpin(const Options& options);
+
 int run_report(const Options& options, std::ostream& out);
 
 // "netmon-agent <version> (bpf object <build id>)".

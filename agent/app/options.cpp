@@ -61,6 +61,13 @@ Options:
       --attach MODE       auto | tcx | tc | xdp  (--bpf/--compare; default auto:
                           tcx on kernels >= 6.6, else clsact + tc filter; xdp counts
                           rx in XDP and tx on tc egress)
+      --pin               keep programs, maps and attachments pinned in bpffs
+                          (/sys/fs/bpf/netmon) so counting goes on while the agent
+                          is stopped, killed or upgraded; a restarted agent adopts
+                          them and its totals go on (--bpf/--compare)
+      --pin-path DIR      pin in DIR instead (implies --pin; DIR on a bpffs)
+      --unpin             detach and remove everything netmon pinned (in
+                          /sys/fs/bpf/netmon, or --pin-path DIR), then exit
       --config PATH       interface list file (default /etc/netmon.conf)
       --uci-config PATH   UCI config file to read instead of the uci command
       --proc-file PATH    read this file instead of /proc/netmon (--proc/--compare)
@@ -120,7 +127,10 @@ Options parse_cli(const std::vector<std::string>& args) {
     kSaveInterval,
     kReport,
     kJson,
-    kAllowOrigin
+    kAllowOrigin,
+    kPin,
+    kPinPath,
+    kUnpin
   };
   static const option kLongOptions[] = {
       {"netdev", no_argument, nullptr, kNetdev},
@@ -143,6 +153,9 @@ Options parse_cli(const std::vector<std::string>& args) {
       {"report", required_argument, nullptr, kReport},
       {"json", no_argument, nullptr, kJson},
       {"allow-origin", required_argument, nullptr, kAllowOrigin},
+      {"pin", no_argument, nullptr, kPin},
+      {"pin-path", required_argument, nullptr, kPinPath},
+      {"unpin", no_argument, nullptr, kUnpin},
       {"quiet", no_argument, nullptr, 'q'},
       {"verbose", no_argument, nullptr, 'v'},
       {"silent", no_argument, nullptr, 's'},
@@ -286,6 +299,18 @@ Options parse_cli(const std::vector<std::string>& args) {
         options.allow_origins.push_back(*origin);
         break;
       }
+      case kPin:
+        if (!options.pin_dir) options.pin_dir = kDefaultPinDir;
+        break;
+      case kPinPath:
+        if (optarg[0] != '/')
+          throw UsageError(std::string("invalid --pin-path '") + optarg +
+                           "': expected an absolute directory");
+        options.pin_dir = optarg;
+        break;
+      case kUnpin:
+        options.unpin = true;
+        break;
       case 'q':
         options.quiet = true;
         break;
@@ -324,6 +349,16 @@ Options parse_cli(const std::vector<std::string>& args) {
     if (needs) throw UsageError(std::string(needs) + " needs --ledger PATH");
   }
   if (options.json && !options.report) throw UsageError("--json applies only to --report");
+  // Without a source on the command line, UCI may still pick bpf: the agent
+  // decides then (and pins nothing for netdev or proc).
+  const bool bpf_source = !options.source_given || options.source == SourceKind::kBpf ||
+                          options.source == SourceKind::kCompare;
+  if (options.unpin) {
+    if (!bpf_source) throw UsageError("--unpin applies only to --bpf and --compare");
+    if (!options.pin_dir) options.pin_dir = kDefaultPinDir;
+    return options;
+  }
+  if (options.pin_dir && !bpf_source) throw UsageError("--pin applies only to --bpf and --compare");
   if (options.report) return options;  // the operands are interfaces of the report
   if (options.quiet && !options.listen)
     throw UsageError("--quiet without --listen would output nothing");

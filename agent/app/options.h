@@ -38,6 +38,10 @@ struct Options {
   bool version = false;
   std::vector<std::string> interfaces;  // names, globs, !exclusions, "all"
 
+  // --pin / --pin-path: keep the BPF set pinned in bpffs across restarts.
+  std::optional<std::string> pin_dir;
+  bool unpin = false;  // --unpin: remove the pinned set in pin_dir and exit
+
   // The usage ledger (issue 14); everything below needs --ledger.
   std::optional<std::string> ledger;  // SQLite file
   int month_start = 1;                // billing month's first day, 1..28

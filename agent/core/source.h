@@ -29,6 +29,16 @@ class Source {
   // throws; failures are logged.
   virtual void unwatch(const Link& link) = 0;
 
+  // The agent is exiting: every unwatch() from now on is the agent letting
+  // go, not the link leaving. A source whose state is meant to outlive the
+  // process (BPF with --pin) keeps it; the others need do nothing.
+  virtual void exiting() {}
+
+  // Every link present at start-up has been offered to watch(). A source
+  // that adopted state from an earlier process (--pin) lets go of what no
+  // longer matches the selection.
+  virtual void started() {}
+
   // Reads current totals for `links`. A link the source cannot see right now
   // (deleted meanwhile, missing /proc/netmon row) is absent from the result
   // rather than reported as zero. Throws Error only when the source as a

@@ -217,4 +217,53 @@ TEST(Agent, SigkillLeavesLegacyFiltersThatTheNextStartRemoves) {
   EXPECT_EQ(left.find("\"name\":\"netmon_"), std::string::npos) << left;
 }
 
+// What config/netmon-agent.service grants: no root, no CAP_SYS_ADMIN, and
+// (ProtectProc=invisible) no view of other processes' /proc/PID/fd.
+const std::vector<std::string> kUnitCapabilities = {"setpriv",
+                                                    "--reuid=65534",
+                                                    "--regid=65534",
+                                                    "--clear-groups",
+                                                    "--inh-caps=-all,+bpf,+net_admin,+perfmon",
+                                                    "--ambient-caps=+bpf,+net_admin,+perfmon"};
+
+// Issue 13, 2.1: the restart used to fail with "holds another tool's
+// filter", the killed agent's program name being unreadable without
+// CAP_SYS_ADMIN.
+TEST(Agent, SigkilledTcAgentIsReplacedUnderTheUnitsCapabilities) {
+  VethPair veth;
+  const auto& a = veth.a();
+  {
+    AgentProcess killed({"--bpf", "--attach", "tc", a.ifname}, a.netns, kUnitCapabilities);
+    ASSERT_TRUE(killed.read_snapshot(10s)) << killed.stderr_text();
+    killed.signal(SIGKILL);
+    killed.wait(5s);
+  }
+  ASSERT_NE(tc_filters(a.netns, a.ifname).find("\"name\":\"netmon_"), std::string::npos);
+  AgentProcess next({"--bpf", "--attach", "tc", "--count", "2", "--interval", "100ms", a.ifname},
+                    a.netns, kUnitCapabilities);
+  ASSERT_TRUE(next.read_snapshot(10s)) << next.stderr_text();
+  EXPECT_EQ(next.wait(10s), 0) << next.stderr_text();
+  EXPECT_NE(next.stderr_text().find("replaced a stale netmon filter"), std::string::npos)
+      << next.stderr_text();
+  EXPECT_EQ(tc_filters(a.netns, a.ifname), "[][]");
+}
+
+// A live agent's filter is never taken over, and the refusal names it.
+TEST(Agent, LiveTcAgentIsNamedNotReplaced) {
+  VethPair veth;
+  const auto& a = veth.a();
+  AgentProcess first({"--bpf", "--attach", "tc", a.ifname}, a.netns, kUnitCapabilities);
+  ASSERT_TRUE(first.read_snapshot(10s)) << first.stderr_text();
+  AgentProcess second({"--bpf", "--attach", "tc", a.ifname}, a.netns, kUnitCapabilities);
+  EXPECT_FALSE(second.read_line(5s).has_value());
+  EXPECT_EQ(second.wait(10s), 1);
+  EXPECT_NE(second.stderr_text().find("another netmon agent (pid " + std::to_string(first.pid()) +
+                                      ") is attached"),
+            std::string::npos)
+      << second.stderr_text();
+  first.signal(SIGTERM);
+  EXPECT_EQ(first.wait(10s), 0) << first.stderr_text();
+  EXPECT_EQ(tc_filters(a.netns, a.ifname), "[][]");
+}
+
 }  // namespace

@@ -88,6 +88,11 @@ TEST(Cli, ErrorMessagesNameTheOptionAsTyped) {
       {{"--listen", ":9310", "--allow-origin", "http://a.example/path"},
        "invalid --allow-origin 'http://a.example/path': expected http(s)://host[:port]"},
       {{"--allow-origin", "http://a.example"}, "--allow-origin applies only with --listen"},
+      {{"--netdev", "--pin"}, "--pin applies only to --bpf and --compare"},
+      {{"--proc", "--pin-path", "/sys/fs/bpf/x"}, "--pin applies only to --bpf and --compare"},
+      {{"--netdev", "--unpin"}, "--unpin applies only to --bpf and --compare"},
+      {{"--bpf", "--pin-path", "netmon"},
+       "invalid --pin-path 'netmon': expected an absolute directory"},
   };
   for (const auto& [args, message] : cases) {
     try {
@@ -129,4 +134,14 @@ TEST(Cli, AllowOriginIsRepeatable) {
   EXPECT_EQ(o.allow_origins[1].scheme, "https");
   EXPECT_EQ(o.allow_origins[1].port, 443);
   EXPECT_TRUE(parse_cli({}).allow_origins.empty());
+}
+
+TEST(Cli, PinDefaultsToSysFsBpfNetmonAndPinPathOverrides) {
+  EXPECT_FALSE(parse_cli({"--bpf"}).pin_dir);
+  EXPECT_EQ(parse_cli({"--bpf", "--pin"}).pin_dir, "/sys/fs/bpf/netmon");
+  EXPECT_EQ(parse_cli({"--compare", "--pin-path", "/sys/fs/bpf/t1"}).pin_dir, "/sys/fs/bpf/t1");
+  Options unpin = parse_cli({"--unpin"});
+  EXPECT_TRUE(unpin.unpin);
+  EXPECT_EQ(unpin.pin_dir, "/sys/fs/bpf/netmon");
+  EXPECT_EQ(parse_cli({"--unpin", "--pin-path", "/x/y"}).pin_dir, "/x/y");
 }

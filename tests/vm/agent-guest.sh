@@ -211,6 +211,31 @@ for want in "lo 6 $((6 * 242))" "va 2 $((2 * 98))"; do
 done
 expect_nothing_attached "--compare all"
 
+step "--bpf --pin va: SIGKILL, traffic while no agent runs, restart: exact totals"
+# The default pin directory, /sys/fs/bpf/netmon (guest-init.sh mounted bpffs).
+agent_start pin -v --bpf --pin va --interval "$INTERVAL"
+ping -q -c "$OUT_COUNT" -s "$OUT_SIZE" -i 0.2 -W 3 10.99.0.2 >/dev/null ||
+	fail "ping va -> vb"
+kill -KILL "$AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null
+ip netns exec peer ping -q -c "$IN_COUNT" -s "$IN_SIZE" -i 0.2 -W 3 10.99.0.1 >/dev/null ||
+	fail "ping vb -> va while no agent runs"
+agent_start pin-restarted -v --bpf --pin va --interval "$INTERVAL"
+sleep 0.6
+agent_stop pin-restarted
+grep -q "adopted the pinned counters of 'va'" "$OUT/pin-restarted.err" ||
+	fail "the restarted --pin agent did not adopt va's pinned counters"
+last=$(tail -n 1 "$OUT/pin-restarted.out")
+echo "last snapshot after the restart: $last"
+echo "$last" | jq -e --argjson p "$PACKETS" --argjson b "$BYTES" '.interfaces.va
+	| .rx_bytes == $b and .rx_packets == $p and .tx_bytes == $b and .tx_packets == $p' >/dev/null ||
+	fail "after kill -9 and restart: want $PACKETS packets / $BYTES bytes each way on va"
+[ -e /sys/fs/bpf/netmon/counters ] || fail "a --pin agent's stop removed its pinned set"
+netmon-agent --unpin 2>"$OUT/unpin.err" || { cat "$OUT/unpin.err"; fail "netmon-agent --unpin exited with $?"; }
+[ ! -e /sys/fs/bpf/netmon ] || fail "--unpin left /sys/fs/bpf/netmon"
+expect_nothing_attached "--unpin"
+result pin_restart_exact "$PACKETS/$BYTES"
+
 step "unload, kernel log"
 rmmod netmon_proc || fail "rmmod netmon_proc"
 klog_check_clean

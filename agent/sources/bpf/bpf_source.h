@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/source.h"
 #include "netmon/abi.h"
+#include "sources/bpf/pin.h"
 #include "sources/bpf/tc_attach.h"
 
 // The generated skeleton's `struct netmon` would clash with namespace netmon,
@@ -38,8 +40,17 @@ class BpfSource : public Source {
   // with room to grow). Counts for larger ifindexes go to a per-CPU hash:
   // still exact, somewhat slower per packet. Throws Error naming the missing
   // capability (CAP_BPF / CAP_NET_ADMIN) or the load failure.
-  explicit BpfSource(AttachMode mode, uint32_t array_entries = 0);
-  ~BpfSource() override;  // detaches from every watched link
+  //
+  // With `pin_dir` (--pin) the maps, programs and attachments live in a
+  // pinned set there (see pin.h) that outlives this object: a set found
+  // there is adopted (its maps reused, its attachments swapped to the
+  // programs loaded now, its array size kept), and its attach mode wins
+  // unless `mode_given`; a set in another mode than a given one is an Error.
+  explicit BpfSource(AttachMode mode, uint32_t array_entries = 0, const std::string& pin_dir = {},
+                     bool mode_given = true);
+  // Detaches from every watched link; with a pin directory, leaves them
+  // attached and counting instead.
+  ~BpfSource() override;
 
   BpfSource(const BpfSource&) = delete;
   BpfSource& operator=(const BpfSource&) = delete;
@@ -47,13 +58,19 @@ class BpfSource : public Source {
   const char* kind() const override { return "bpf"; }
 
   // Zeroes the link's counters, then attaches rx and tx (a reused ifindex
-  // thus starts from 0). Watching a watched ifindex again re-attaches and
-  // re-zeroes it. Throws Error ("failed to attach to 'eth0' (tc ingress):
+  // thus starts from 0). A link whose every hook the pinned set still holds
+  // is adopted instead: programs swapped in place, counters not zeroed. Watching a watched ifindex
+  // again re-attaches and re-zeroes it. Throws Error ("failed to attach to 'eth0' (tc ingress):
   // ..."), leaving nothing attached to that link.
   void watch(const Link& link) override;
 
-  // Detaches; quiet if the interface is already gone.
+  // Detaches (and unpins); quiet if the interface is already gone. After
+  // exiting(), with a pin directory, leaves the link attached instead.
   void unwatch(const Link& link) override;
+  void exiting() override { exiting_ = true; }
+  // Detaches what the pinned set holds on interfaces not watched now (no
+  // longer selected): nothing of it would ever be read again.
+  void started() override;
 
   // Totals since watch() for every watched link among `links` (others are
   // absent). Throws Error if the maps cannot be read at all.
@@ -85,6 +102,13 @@ class BpfSource : public Source {
   };
 
   void zero_counters(const Link& link);
+  void open_skeleton();
+  void adopt_pinned_maps();
+  void pin_after_load();
+  bool adopt(const Link& link, Watched& w);
+  std::pair<Hook, Hook> hooks() const;
+  void record_pins(const Link& link, const Watched& w, uint32_t old_flags);
+  void drop_pins(int ifindex);
   void read_array(const std::vector<int>& ifindexes, CounterMap& out);
   Counters read_one(int map_fd, int ifindex, bool* found);
 
@@ -98,6 +122,11 @@ class BpfSource : public Source {
   uint64_t lost_reported_ = 0;      // lost_packets() already warned about
   std::vector<uint32_t> batch_keys_;
   std::vector<netmon_counters> batch_values_;
+  std::unique_ptr<PinnedSet> pin_;
+  bool exiting_ = false;
+  // The set's tcx/XDP links not adopted yet: ifindex -> hook name -> fd.
+  std::map<int, std::map<std::string, Fd>> pinned_links_;
+  std::vector<Fd> liveness_;  // see claim_program_liveness()
 };
 
 // "auto", "tcx", "tc", "xdp".
@@ -106,7 +135,11 @@ const char* attach_mode_name(BpfSource::AttachMode mode);
 // else: the one check of --attach.
 BpfSource::AttachMode parse_attach_mode(std::string_view name);
 
-// The BPF object embedded in the agent (the skeleton's ELF bytes).
+// The BPF object the agent loads: the skeleton's ELF bytes, or in tests the
+// file named by NETMON_TEST_BPF_OBJECT (the --pin upgrade tests load a
+// variant object that way, as an upgraded agent would carry).
 std::string_view embedded_bpf_object();
+// FNV-1a over embedded_bpf_object(): equal exactly for equal objects.
+uint64_t embedded_bpf_object_id();
 
 }  // namespace netmon

@@ -2,7 +2,6 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <dirent.h>
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -12,10 +11,9 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
 
+#include "sources/bpf/liveness.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/rtnl.h"
@@ -51,15 +49,6 @@ void log_detach_error(const Link& link, Hook hook, int err) {
                std::strerror(err));
 }
 
-std::string program_name(uint32_t prog_id) {
-  Fd fd(bpf_prog_get_fd_by_id(prog_id));
-  if (!fd) return {};
-  bpf_prog_info info{};
-  uint32_t len = sizeof(info);
-  if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0) return {};
-  return info.name;
-}
-
 bpf_tc_hook tc_hook(int ifindex, bpf_tc_attach_point point) {
   bpf_tc_hook hook{};
   hook.sz = sizeof(hook);
@@ -88,15 +77,19 @@ class LinkAttachment : public Attachment {
   LinkAttachment(Fd fd, Link link, Hook hook)
       : fd_(std::move(fd)), link_(std::move(link)), hook_(hook) {}
   ~LinkAttachment() override {
+    if (keep_) return;
     // Explicit detach: closing alone would leave the program attached while
     // anyone else (bpftool, a forked child) still holds the link fd.
     if (bpf_link_detach(fd_.get()) != 0 && !is_gone(errno)) log_detach_error(link_, hook_, errno);
   }
+  void keep() override { keep_ = true; }
+  int link_fd() const override { return fd_.get(); }
 
  private:
   Fd fd_;
   Link link_;
   Hook hook_;
+  bool keep_ = false;
 };
 
 class TcFilter : public Attachment {
@@ -104,6 +97,7 @@ class TcFilter : public Attachment {
   TcFilter(Link link, Hook hook, uint32_t prog_id)
       : link_(std::move(link)), hook_(hook), prog_id_(prog_id) {}
   ~TcFilter() override {
+    if (keep_) return;
     bpf_tc_hook hook = tc_hook(link_.ifindex, hook_);
     bpf_tc_opts found = our_filter_slot();
     int err = bpf_tc_query(&hook, &found);
@@ -120,17 +114,20 @@ class TcFilter : public Attachment {
     err = bpf_tc_detach(&hook, &slot);
     if (err != 0 && !is_gone(-err)) log_detach_error(link_, hook_, -err);
   }
+  void keep() override { keep_ = true; }
 
  private:
   Link link_;
   Hook hook_;
   uint32_t prog_id_;
+  bool keep_ = false;
 };
 
 class ClsactQdisc : public Attachment {
  public:
   explicit ClsactQdisc(Link link) : link_(std::move(link)) {}
   ~ClsactQdisc() override {
+    if (keep_) return;
     // A reused ifindex under another name is not the interface we changed.
     char name[IF_NAMESIZE] = {};
     if (!if_indextoname(link_.ifindex, name) || link_.name != name) return;
@@ -148,53 +145,30 @@ class ClsactQdisc : public Attachment {
       spdlog::warn("failed to remove the clsact qdisc from '{}': {}", link_.name,
                    std::strerror(-err));
   }
+  void keep() override { keep_ = true; }
 
  private:
   Link link_;
+  bool keep_ = false;
 };
 
-// A filter of ours at our handle/priority before we attached: a dead agent's
-// (remove it) or a live one's (refuse); anything else is another tool's.
-void evict_stale_filter(const Link& link, Hook hook, uint32_t prog_id) {
-  std::string name = program_name(prog_id);
-  if (name.rfind(kProgramNamePrefix, 0) != 0) {
+// A filter at our handle/priority before we attached: a dead agent's or,
+// with `adopt`, our pinned set's (the caller replaces it), a live agent's
+// (refuse), or another tool's (refuse).
+void check_replaceable(const Link& link, Hook hook, const TcFilterInfo& filter, bool adopt) {
+  if (!is_netmon_filter(filter)) {
     char where[64];
     snprintf(where, sizeof(where), "handle 0x%x priority %u", kTcHandle, kTcPriority);
     throw_attach_error(link, hook, EEXIST,
                        std::string(where) + " holds another tool's filter" +
-                           (name.empty() ? "" : " '" + name + "'"));
+                           (filter.bpf_name.empty() ? "" : " '" + filter.bpf_name + "'"));
   }
-  if (int pid = process_holding_program(prog_id))
+  if (adopt) return;
+  if (std::optional<int> pid = live_agent_of(filter.bpf_id))
     throw_attach_error(link, hook, EBUSY,
-                       "another netmon agent (pid " + std::to_string(pid) + ") is attached");
-  bpf_tc_hook tc = tc_hook(link.ifindex, hook);
-  bpf_tc_opts slot = our_filter_slot();
-  int err = bpf_tc_detach(&tc, &slot);
-  if (err != 0 && err != -ENOENT)
-    throw_attach_error(link, hook, -err, "cannot remove a stale netmon filter");
-  spdlog::info("removed a stale netmon filter from '{}' ({}) left by an agent that was killed",
-               link.name, hook_name(hook));
-}
-
-struct DirCloser {
-  void operator()(DIR* dir) const { closedir(dir); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
-
-bool is_number(const char* s) {
-  if (!*s) return false;
-  for (; *s; ++s)
-    if (*s < '0' || *s > '9') return false;
-  return true;
-}
-
-// "prog_id:" from /proc/<pid>/fdinfo/<fd>, or 0.
-uint32_t fdinfo_prog_id(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("prog_id:", 0) == 0) return std::strtoul(line.c_str() + 8, nullptr, 10);
-  return 0;
+                       *pid > 0
+                           ? "another netmon agent (pid " + std::to_string(*pid) + ") is attached"
+                           : std::string("another netmon agent is attached"));
 }
 
 }  // namespace
@@ -243,26 +217,59 @@ std::unique_ptr<Attachment> attach_xdp(int prog_fd, const Link& link) {
   return std::make_unique<LinkAttachment>(std::move(fd), link, Hook::kXdp);
 }
 
-std::unique_ptr<Attachment> attach_tc(int prog_fd, const Link& link, Hook hook) {
-  bpf_tc_hook tc = tc_hook(link.ifindex, hook);
-  bpf_tc_opts found = our_filter_slot();
-  int err = bpf_tc_query(&tc, &found);
-  // EINVAL: no filter chain at all yet. A real conflict (another filter kind
-  // at our priority) makes bpf_tc_attach fail below, with its own message.
-  if (err == 0)
-    evict_stale_filter(link, hook, found.prog_id);
-  else if (err != -ENOENT && err != -EINVAL)
-    throw_attach_error(link, hook, -err);
+std::unique_ptr<Attachment> attach_tc(int prog_fd, const Link& link, Hook hook, bool adopt,
+                                      bool* replaced) {
+  std::optional<TcFilterInfo> found = tc_filter_at_our_slot(link.ifindex, is_ingress(hook));
+  if (found) check_replaceable(link, hook, *found, adopt);
+  if (replaced) *replaced = found.has_value();
 
+  bpf_tc_hook tc = tc_hook(link.ifindex, hook);
   bpf_tc_opts opts = our_filter_slot();
   opts.prog_fd = prog_fd;
-  err = bpf_tc_attach(&tc, &opts);
+  // In place: no packet passes between the old program and ours.
+  if (found) opts.flags = BPF_TC_F_REPLACE;
+  int err = bpf_tc_attach(&tc, &opts);
   if (err == -EINVAL)
     throw_attach_error(
         link, hook, EINVAL,
         "priority " + std::to_string(kTcPriority) + " holds another kind of filter or protocol");
   if (err != 0) throw_attach_error(link, hook, -err);
+  if (found && !adopt)
+    spdlog::info("replaced a stale netmon filter on '{}' ({}) left by an agent that was killed",
+                 link.name, hook_name(hook));
   return std::make_unique<TcFilter>(link, hook, opts.prog_id);
+}
+
+std::unique_ptr<Attachment> adopt_link(Fd link_fd, int prog_fd, const Link& link, Hook hook) {
+  if (bpf_link_update(link_fd.get(), prog_fd, nullptr) != 0)
+    throw_attach_error(link, hook, errno, "cannot swap the program of a pinned link");
+  return std::make_unique<LinkAttachment>(std::move(link_fd), link, hook);
+}
+
+std::optional<TcFilterInfo> tc_filter_at_our_slot(int ifindex, bool ingress) {
+  RtnlSocket rtnl;
+  std::vector<TcFilterInfo> filters;
+  // EINVAL/ENOENT: no clsact qdisc, so no filter either.
+  if (RtnlStatus status = dump_tc_filters(rtnl, ifindex, ingress, filters)) return std::nullopt;
+  for (TcFilterInfo& filter : filters)
+    if (filter.handle == kTcHandle && filter.priority == kTcPriority) return std::move(filter);
+  return std::nullopt;
+}
+
+bool is_netmon_filter(const TcFilterInfo& filter) {
+  return filter.kind == "bpf" && filter.bpf_name.rfind(kProgramNamePrefix, 0) == 0;
+}
+
+int detach_tc_slot(int ifindex, bool ingress) {
+  bpf_tc_hook hook = tc_hook(ifindex, ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+  bpf_tc_opts slot = our_filter_slot();
+  return bpf_tc_detach(&hook, &slot);
+}
+
+void remove_clsact_if_unused(const Link& link) { ClsactQdisc{link}; }
+
+std::unique_ptr<Attachment> adopt_clsact(const Link& link) {
+  return std::make_unique<ClsactQdisc>(link);
 }
 
 std::unique_ptr<Attachment> ensure_clsact(const Link& link) {
@@ -301,32 +308,6 @@ int tcx_program_count(int ifindex, bool ingress) {
                      &count) != 0)
     return -errno;
   return static_cast<int>(count);
-}
-
-int process_holding_program(uint32_t prog_id) {
-  DirPtr proc(opendir("/proc"));
-  if (!proc) return 0;
-  while (dirent* pid_entry = readdir(proc.get())) {
-    if (!is_number(pid_entry->d_name)) continue;
-    std::string pid_dir = std::string("/proc/") + pid_entry->d_name;
-    DirPtr fds(opendir((pid_dir + "/fd").c_str()));
-    if (!fds) continue;  // exited meanwhile, or not ours to see
-    while (dirent* fd_entry = readdir(fds.get())) {
-      if (!is_number(fd_entry->d_name)) continue;
-      char target[64];
-      std::string fd_path = pid_dir + "/fd/" + fd_entry->d_name;
-      ssize_t n = readlink(fd_path.c_str(), target, sizeof(target) - 1);
-      if (n <= 0) continue;
-      target[n] = '\0';
-      // Program fds and link fds both pin a program; fdinfo names it.
-      if (std::strcmp(target, "anon_inode:bpf-prog") != 0 &&
-          std::strcmp(target, "anon_inode:bpf_link") != 0)
-        continue;
-      if (fdinfo_prog_id(pid_dir + "/fdinfo/" + fd_entry->d_name) == prog_id)
-        return std::atoi(pid_entry->d_name);
-    }
-  }
-  return 0;
 }
 
 }  // namespace netmon

@@ -8,9 +8,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/counters.h"
+#include "sys/fd.h"
+#include "sys/rtnl.h"
 
 namespace netmon {
 
@@ -34,6 +37,10 @@ constexpr const char* kProgramNamePrefix = "netmon_";
 class Attachment {
  public:
   virtual ~Attachment() = default;
+  // Leaves it in the kernel when destroyed (--pin): only our fd closes.
+  virtual void keep() {}
+  // The bpf_link fd of a tcx or XDP attachment (to pin it); -1 otherwise.
+  virtual int link_fd() const { return -1; }
 };
 
 // True when the kernel has tcx (6.6+): bpf_link_create with BPF_TCX_INGRESS
@@ -46,15 +53,34 @@ bool kernel_has_tcx(int sched_cls_prog_fd);
 // legacy filters take priority 1.
 std::unique_ptr<Attachment> attach_tcx(int prog_fd, const Link& link, Hook hook);
 std::unique_ptr<Attachment> attach_xdp(int prog_fd, const Link& link);
-// Replaces a stale netmon filter at our handle/priority (left by an agent
-// that died without detaching); refuses when a live process still holds that
-// program or the filter is another tool's.
-std::unique_ptr<Attachment> attach_tc(int prog_fd, const Link& link, Hook hook);
+// Swaps the program of an existing tcx or XDP link (a pinned one) in place:
+// every packet runs either the old program or the new one, never neither or
+// both. Throws Error like the attach functions.
+std::unique_ptr<Attachment> adopt_link(Fd link_fd, int prog_fd, const Link& link, Hook hook);
+
+// Replaces a netmon filter at our handle/priority in place (NLM_F_REPLACE)
+// when no live agent owns it: one left by an agent that died, or with
+// `adopt` one of a pinned set the caller owns. Refuses (EBUSY, naming the
+// pid) while a live agent owns it, and (EEXIST) another tool's filter.
+// `*replaced` (optional) tells whether a netmon filter was replaced.
+std::unique_ptr<Attachment> attach_tc(int prog_fd, const Link& link, Hook hook, bool adopt = false,
+                                      bool* replaced = nullptr);
+
+// Our handle/priority's filter on clsact ingress or egress, if any.
+std::optional<TcFilterInfo> tc_filter_at_our_slot(int ifindex, bool ingress);
+// Whether it is a netmon program's (by name: no CAP_SYS_ADMIN needed).
+bool is_netmon_filter(const TcFilterInfo& filter);
+// Removes our handle/priority's filter; 0 or a negative errno.
+int detach_tc_slot(int ifindex, bool ingress);
+// Removes the clsact qdisc if no filter at all is left on it.
+void remove_clsact_if_unused(const Link& link);
 
 // Creates the clsact qdisc the legacy filters need. Returns nullptr when it
 // already existed: only a qdisc we created is ours to remove, and then only
 // once no filter (ours or anyone's) is left on it.
 std::unique_ptr<Attachment> ensure_clsact(const Link& link);
+// Takes over a clsact qdisc created by an earlier agent of a pinned set.
+std::unique_ptr<Attachment> adopt_clsact(const Link& link);
 
 // Filters (of any kind, any owner) on clsact ingress or egress; 0 without a
 // clsact qdisc. Negative errno on failure.
@@ -63,8 +89,5 @@ int tc_filter_count(int ifindex, bool ingress);
 // Programs attached through tcx to ingress or egress; negative errno on
 // failure (-EINVAL before Linux 6.6).
 int tcx_program_count(int ifindex, bool ingress);
-
-// The pid of a process holding an fd to BPF program `prog_id`, or 0.
-int process_holding_program(uint32_t prog_id);
 
 }  // namespace netmon

@@ -43,7 +43,7 @@ cleanup() {
 	set +e
 	for pid in $agent_pid $churn_pid "${ping_pids[@]}"; do kill -9 "$pid" 2>/dev/null; done
 	for pid in $agent_pid $churn_pid "${ping_pids[@]}"; do wait "$pid" 2>/dev/null; done
-	[ -e "$pin_dir" ] && ip netns exec "$ns_a" "$agent" --unpin --pin-path "$pin_dir" >/dev/null 2>&1
+	[ -e "$pin_dir" ] && nsenter --net="/run/netns/$ns_a" "$agent" --unpin --pin-path "$pin_dir" >/dev/null 2>&1
 	ip netns del "$ns_a" 2>/dev/null
 	ip netns del "$ns_b" 2>/dev/null
 	rm -rf "$pin_dir" "$tmp"
@@ -80,7 +80,11 @@ echo "soak: $stable stable veths ($with_traffic with traffic) + $((2 * churn_pai
 incarnation=0
 start_agent() {
 	incarnation=$((incarnation + 1))
-	in_a "$agent" --bpf all --attach "$attach" --pin --pin-path "$pin_dir" --interval 200ms \
+	# nsenter, not `ip netns exec`: that one remounts /sys in a private mount
+	# namespace, hiding the host's bpffs, so the pins would die with the
+	# process. And not through a function: backgrounded, it is a subshell,
+	# and $! would be the subshell's pid, not the agent's.
+	nsenter --net="/run/netns/$ns_a" "$agent" --bpf all --attach "$attach" --pin --pin-path "$pin_dir" --interval 200ms \
 		>"$tmp/agent.$incarnation.out" 2>"$tmp/agent.$incarnation.err" &
 	agent_pid=$!
 	for _ in $(seq 300); do
@@ -165,7 +169,9 @@ for ((i = 0; i < stable; i++)); do
 	for c in rx_bytes rx_packets tx_bytes tx_packets; do
 		kernel=$(in_a cat "/sys/class/net/s$i/statistics/$c")
 		ours=$(jq -r --arg n "s$i" --arg c "$c" '.interfaces[$n][$c] // "absent"' <<<"$last")
-		[ "$ours" = "$kernel" ] || fail "s$i $c: agent $ours, kernel $kernel (after $kills SIGKILLs)"
+		[ "$ours" = "$kernel" ] || fail "s$i $c: agent $ours, kernel $kernel (after $kills SIGKILLs;" \
+			"snapshot seq $(jq .seq <<<"$last") has $(jq '.interfaces | length' <<<"$last") interfaces;" \
+			"agent stderr: $(tail -n 3 "$tmp/agent.$incarnation.err"))"
 	done
 done
 total_rx=$(jq '[.interfaces | to_entries[] | select(.key | test("^s[0-9]+$")) | .value.rx_packets]
@@ -179,7 +185,7 @@ prog_ids=$(bpftool prog show -j | jq -r '.[] | select(.name | startswith("netmon
 kill -9 "$agent_pid"
 wait "$agent_pid" 2>/dev/null || true
 agent_pid=""
-in_a "$agent" --unpin --pin-path "$pin_dir" 2>"$tmp/unpin.err" ||
+nsenter --net="/run/netns/$ns_a" "$agent" --unpin --pin-path "$pin_dir" 2>"$tmp/unpin.err" ||
 	fail "--unpin failed: $(cat "$tmp/unpin.err")"
 [ ! -e "$pin_dir" ] || fail "--unpin left $pin_dir: $(ls -R "$pin_dir")"
 for dev in $(in_a ls /sys/class/net); do
@@ -194,6 +200,6 @@ for _ in $(seq 40); do
 	sleep 0.05
 done
 [ -z "$alive" ] || fail "--unpin left netmon programs loaded: ids $alive"
-in_a "$agent" --unpin --pin-path "$pin_dir" 2>"$tmp/unpin2.err" ||
+nsenter --net="/run/netns/$ns_a" "$agent" --unpin --pin-path "$pin_dir" 2>"$tmp/unpin2.err" ||
 	fail "--unpin with nothing pinned failed: $(cat "$tmp/unpin2.err")"
 echo "soak: --unpin left no pins, no filters, no programs; a second --unpin exits 0"

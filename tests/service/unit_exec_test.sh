@@ -15,8 +15,7 @@
 #     running, and exit 0 on SIGTERM.
 # Substituted, because nothing else can stand in for systemd's part: the
 # agent's path (the build's), the ledger's directory (the StateDirectory
-# systemd would create), and --pin while this tree's agent lacks it (said on
-# stderr). Everything else runs as written.
+# systemd would create). Everything else runs as written, --pin included.
 #
 # usage: unit_exec_test.sh PATH/TO/netmon-agent   (root; exit 77 otherwise)
 set -euo pipefail
@@ -88,18 +87,12 @@ cmd=$(key ExecStart | unescape)
 read -r -a argv <<<"$cmd"
 [ "${argv[0]}" = /usr/bin/netmon-agent ] || fail "ExecStart runs ${argv[0]}"
 argv[0]=$agent
-have_pin=0
-"$agent" --help | grep -q -- '--pin' && have_pin=1
 words=()
 for ((i = 0; i < ${#argv[@]}; i++)); do
 	w=${argv[i]}
 	if [ "$w" = --ledger ]; then
 		words+=(--ledger "$state/$(basename "${argv[i + 1]}")")
 		i=$((i + 1))
-		continue
-	fi
-	if [ "$w" = --pin ] && [ "$have_pin" -eq 0 ]; then
-		echo "unit_exec_test: note: this agent has no --pin yet; ExecStart runs without it" >&2
 		continue
 	fi
 	words+=("$w")

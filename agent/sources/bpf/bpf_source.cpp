@@ -81,6 +81,12 @@ uint32_t default_array_entries(size_t ncpus) {
 // in three up to the highest watched ifindex is watched.
 constexpr size_t kBatchSlotsPerLookup = 3;
 
+uint32_t program_id(int prog_fd) {
+  bpf_prog_info info{};
+  uint32_t len = sizeof(info);
+  return bpf_obj_get_info_by_fd(prog_fd, &info, &len) == 0 ? info.id : 0;
+}
+
 // The kernel's internal ENOTSUPP, which leaks to user space from some map ops.
 constexpr int kKernelEnotsupp = 524;
 
@@ -113,6 +119,7 @@ BpfSource::BpfSource(AttachMode mode, uint32_t array_entries) : mode_(mode) {
   if (mode == AttachMode::kTcx && !tcx_)
     throw Error("failed to set up tcx: this kernel has no tcx (Linux 6.6+); use --attach tc");
   if (mode == AttachMode::kAuto) mode_ = tcx_ ? AttachMode::kTcx : AttachMode::kTc;
+  if (mode_ == AttachMode::kTc || !tcx_) guard_ = std::make_unique<TcGuard>();
   spdlog::debug("bpf: {} mode, {} array slots x {} cpus, egress on {}", attach_mode_name(mode_),
                 array_entries_, ncpus_, tcx_ ? "tcx" : "tc");
 }
@@ -138,6 +145,7 @@ void BpfSource::zero_counters(const Link& link) {
 void BpfSource::watch(const Link& link) {
   if (link.ifindex <= 0)
     throw Error("failed to attach to '" + link.name + "': " + std::strerror(ENODEV));
+  if (guard_) guard_->forget(link.ifindex);
   watched_.erase(link.ifindex);
   zero_counters(link);
 
@@ -157,12 +165,17 @@ void BpfSource::watch(const Link& link) {
       w.rx = attach_tc(ingress_fd, link, Hook::kTcIngress);
       break;
   }
-  w.tx = tcx_ && mode_ != AttachMode::kTc ? attach_tcx(egress_fd, link, Hook::kTcxEgress)
-                                          : attach_tc(egress_fd, link, Hook::kTcEgress);
+  const bool tx_on_tc = !tcx_ || mode_ == AttachMode::kTc;
+  w.tx = tx_on_tc ? attach_tc(egress_fd, link, Hook::kTcEgress)
+                  : attach_tcx(egress_fd, link, Hook::kTcxEgress);
   watched_.emplace(link.ifindex, std::move(w));
+  if (mode_ == AttachMode::kTc)
+    guard_->guard(link, Hook::kTcIngress, ingress_fd, program_id(ingress_fd));
+  if (tx_on_tc) guard_->guard(link, Hook::kTcEgress, egress_fd, program_id(egress_fd));
 }
 
 void BpfSource::unwatch(const Link& link) {
+  if (guard_) guard_->forget(link.ifindex);
   if (watched_.erase(link.ifindex) == 0) return;
   // The overflow hash is bounded: give the slot back.
   const uint32_t key = static_cast<uint32_t>(link.ifindex);
@@ -244,6 +257,15 @@ uint64_t BpfSource::lost_packets() const {
   const uint32_t key = NETMON_HEALTH_OVERFLOW_FULL;
   if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.health), &key, per_cpu.data()) != 0) return 0;
   return sum_per_cpu(per_cpu.data(), ncpus_);
+}
+
+void BpfSource::handle_events() {
+  if (guard_) guard_->handle_events();
+}
+
+std::optional<SourceHealth> BpfSource::health() const {
+  if (!guard_) return std::nullopt;
+  return guard_->health();
 }
 
 const char* attach_mode_name(BpfSource::AttachMode mode) {

@@ -146,6 +146,30 @@ TEST(TcGuard, AFilterPutInFrontIsPushedBackAndTheWindowCounted) {
       << "the qdisc we re-created is ours to remove";
 }
 
+// Two tools that both insist on running first must not fight forever.
+TEST(TcGuard, GivesUpAHookAnotherToolKeepsTakingAndCountsTheTimeBehind) {
+  VethPair pair;
+  const VethEnd& a = pair.a();
+  NetnsScope in(a.netns);
+  BpfSource source(Mode::kTc);
+  source.watch(a.link());
+  if (wait_readable(source.event_fd(), 200ms)) source.handle_events();
+  const int rounds = static_cast<int>(TcGuard::kMaxRefronts) + 1;
+  for (int i = 0; i < rounds; ++i) {
+    tc(a, "filter add dev " + a.ifname + " ingress pref 1 handle " + std::to_string(0x10 + i) +
+              " bpf da obj " + NETMON_DROP_BPF_OBJECT + " sec tc");
+    ASSERT_TRUE(wait_readable(source.event_fd(), 1s));
+    source.handle_events();
+    const bool last = i == rounds - 1;
+    EXPECT_EQ(first_ingress_filter(a), last ? "test_drop" : "netmon_ingress") << "round " << i;
+  }
+  const SourceHealth given_up = *source.health();
+  EXPECT_EQ(given_up.tc_preempted, static_cast<uint64_t>(rounds));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_GE(source.health()->tc_preempted_seconds, given_up.tc_preempted_seconds + 0.1)
+      << "time behind counts while it lasts";
+}
+
 TEST(TcGuard, TcxAndXdpReportNoTcHealth) {
   if (!kernel_has_tcx()) GTEST_SKIP() << "kernel without tcx";
   BpfSource source(Mode::kTcx);

@@ -222,6 +222,7 @@ void BpfSource::read_array(const std::vector<int>& ifindexes, CounterMap& out) {
 }
 
 CounterMap BpfSource::read(const std::vector<Link>& links) {
+  if (guard_) guard_->retry_contested();
   std::vector<int> in_array;
   std::vector<int> in_hash;
   for (const Link& link : links) {

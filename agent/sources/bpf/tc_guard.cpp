@@ -66,6 +66,8 @@ void TcGuard::guard(const Link& link, Hook hook, int prog_fd, uint32_t prog_id) 
   guarded.prog_fd = prog_fd;
   guarded.prog_id = prog_id;
   guarded.clsact.reset();
+  guarded.refronts.clear();
+  guarded.behind_since = 0;
 }
 
 void TcGuard::forget(int ifindex) {
@@ -84,6 +86,22 @@ void TcGuard::handle_events() {
   if (!changed) spdlog::debug("tc notifications were lost; checking every guarded tc hook");
   for (auto& [key, guarded] : guarded_)
     if (!changed || changed->count(key.first)) check(key, guarded, noticed_ns);
+}
+
+void TcGuard::retry_contested() {
+  const int64_t now = monotonic_ns();
+  for (auto& [key, guarded] : guarded_)
+    if (guarded.behind_since != 0 && now - guarded.behind_since > kContestWindowNs)
+      check(key, guarded, now);
+}
+
+SourceHealth TcGuard::health() const {
+  SourceHealth health = health_;
+  const int64_t now = monotonic_ns();
+  for (const auto& [key, guarded] : guarded_)
+    if (guarded.behind_since != 0)
+      health.tc_preempted_seconds += static_cast<double>(now - guarded.behind_since) / 1e9;
+  return health;
 }
 
 void TcGuard::check(const Key& key, Guarded& guarded, int64_t noticed_ns) {
@@ -124,14 +142,32 @@ void TcGuard::check(const Key& key, Guarded& guarded, int64_t noticed_ns) {
       return;
     }
   }
+  while (!guarded.refronts.empty() && noticed_ns - guarded.refronts.front() > kContestWindowNs)
+    guarded.refronts.pop_front();
+  if (guarded.refronts.size() >= kMaxRefronts) {
+    if (guarded.behind_since == 0) {
+      guarded.behind_since = noticed_ns;
+      ++health_.tc_preempted;
+      spdlog::error(
+          "{} on '{}' ({}), the {}th time in {} s: another tool insists on running first; netmon "
+          "leaves it in front for now, may miss packets meanwhile, and tries again later",
+          cause, name, hook_name(hook), kMaxRefronts + 1, kContestWindowNs / 1'000'000'000);
+    }
+    return;
+  }
   if (int err = put_in_front(ifindex, guarded.prog_fd, ingress, present)) {
     spdlog::error("{} on '{}' ({}), and netmon's filter cannot be put back in front: {}", cause,
                   name, hook_name(hook), std::strerror(err));
     return;
   }
-  const double window_s = static_cast<double>(monotonic_ns() - noticed_ns) / 1e9;
-  ++health_.tc_preempted;
+  const int64_t now = monotonic_ns();
+  const bool was_behind = guarded.behind_since != 0;
+  const double window_s =
+      static_cast<double>(now - (was_behind ? guarded.behind_since : noticed_ns)) / 1e9;
+  if (!was_behind) ++health_.tc_preempted;  // else counted when given up
   health_.tc_preempted_seconds += window_s;
+  guarded.behind_since = 0;
+  guarded.refronts.push_back(now);
   spdlog::warn(
       "{} on '{}' ({}); netmon's filter is first again, packets that passed in the {:.3f} ms "
       "before may be uncounted",

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <utility>
@@ -47,9 +48,22 @@ class TcGuard {
   // it is no longer first. Never throws: a failure to restore is logged.
   void handle_events();
 
+  // Another try at the hooks the guard stopped fighting for (see
+  // kMaxRefronts); the source calls it once per reading.
+  void retry_contested();
+
   // Totals since start: how often our filter was found behind another (or
   // gone), and the seconds in which packets may have been missed.
-  SourceHealth health() const { return health_; }
+  // A hook given up on counts as behind until it is retaken.
+  SourceHealth health() const;
+
+  // A tool that itself insists on running first would fight the guard
+  // forever, each reacting to the other's notification. After this many
+  // re-adds on one hook within kContestWindowNs the guard leaves that hook
+  // behind (an error says so, and the time counts in health()) and tries
+  // again once the window has passed.
+  static constexpr size_t kMaxRefronts = 10;
+  static constexpr int64_t kContestWindowNs = 10'000'000'000;
 
  private:
   struct Guarded {
@@ -58,6 +72,8 @@ class TcGuard {
     uint32_t prog_id = 0;
     // A clsact qdisc we had to create again after someone removed it.
     std::unique_ptr<Attachment> clsact;
+    std::deque<int64_t> refronts;  // when ours was put back, within the window
+    int64_t behind_since = 0;      // given up on since then; 0: not
   };
   using Key = std::pair<int, bool>;  // ifindex, ingress
 

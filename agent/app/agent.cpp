@@ -183,6 +183,7 @@ Agent::Agent(Options options) : options_(std::move(options)) {
     plain_reporter = snapshot_reporter.get();
     reporter_ = std::move(snapshot_reporter);
   }
+  LedgerReporter* book = nullptr;
   if (options_.ledger) {
     // In front of the reporter: each reading is booked before the snapshot
     // that shows its usage is written. --compare books its first source.
@@ -193,11 +194,14 @@ Agent::Agent(Options options) : options_(std::move(options)) {
     } catch (const ledger::LedgerError& e) {
       throw Error(e.what());
     }
-    if (plain_reporter)
-      plain_reporter->set_enricher(
-          [book = ledger_reporter.get()](Snapshot& snapshot) { book->enrich(snapshot); });
+    book = ledger_reporter.get();
     reporter_ = std::move(ledger_reporter);
   }
+  if (plain_reporter)
+    plain_reporter->set_enricher([book, source = sources_.front().get()](Snapshot& snapshot) {
+      snapshot.health = source->health();
+      if (book) book->enrich(snapshot);
+    });
 
   LinkTrackerConfig tracking;
   const Selection& selection = resolved.selection;

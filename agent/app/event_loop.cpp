@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <ctime>
+#include <vector>
 
 #include "sys/error.h"
 
@@ -60,10 +61,13 @@ int EventLoop::run(int stop_fd) {
       if (next_tick <= now) next_tick = now + interval_ns;
       continue;
     }
-    pollfd fds[3] = {
+    // stop, link events, stdout (for POLLERR/POLLHUP), then the sources'.
+    std::vector<pollfd> fds = {
         {stop_fd, POLLIN, 0}, {feed_.fd(), POLLIN, 0}, {config_.watched_output_fd, 0, 0}};
+    for (Source* source : sources_) fds.push_back({source->event_fd(), POLLIN, 0});
     int timeout_ms = static_cast<int>((next_tick - now + 999'999) / 1'000'000);
-    int n = ::poll(fds, config_.watched_output_fd >= 0 ? 3 : 2, timeout_ms);
+    // poll() skips negative fds: an unwatched stdout and sources without one.
+    int n = ::poll(fds.data(), fds.size(), timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw Error(errno_message("poll failed", errno));
@@ -74,6 +78,10 @@ int EventLoop::run(int stop_fd) {
       return 0;
     }
     if (fds[1].revents) tracker_.process_events();
+    // After the link events: a filter change on an interface just deleted
+    // needs no repair.
+    for (size_t i = 0; i < sources_.size(); ++i)
+      if (fds[3 + i].revents) sources_[i]->handle_events();
   }
   return 0;
 }

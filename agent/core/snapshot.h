@@ -48,12 +48,21 @@ struct InterfaceSnapshot {
   std::optional<InterfaceUsage> usage;  // only with --ledger
 };
 
+// How far a source's counts can be trusted, when it can say. Today: the BPF
+// source with legacy tc filters, which another tool can get in front of (see
+// sources/bpf/tc_guard.h).
+struct SourceHealth {
+  uint64_t tc_preempted = 0;        // times our filter was found not first
+  double tc_preempted_seconds = 0;  // windows in which packets may be uncounted
+};
+
 struct Snapshot {
   std::string source;
   uint64_t seq = 0;
   int64_t ts_ms = 0;        // wall clock, Unix ms
   int64_t interval_ms = 0;  // measured since the previous snapshot; 0 for seq 0
   std::vector<InterfaceSnapshot> interfaces;
+  std::optional<SourceHealth> health;  // only from sources that report it
 };
 
 // How far a counter moved between two readings, or std::nullopt when it was

@@ -3,10 +3,12 @@
 // behind it, so selection, snapshots and output never know which is in use.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/counters.h"
+#include "core/snapshot.h"
 
 namespace netmon {
 
@@ -45,6 +47,17 @@ class Source {
   // whole is unusable (e.g. /proc/netmon vanished because the module was
   // unloaded).
   virtual CounterMap read(const std::vector<Link>& links) = 0;
+
+  // A source that watches the kernel between readings (BPF with legacy tc
+  // filters: other tools' filters) gives the main loop an fd to poll, and
+  // handle_events() is called when it is readable. -1: nothing to watch.
+  virtual int event_fd() const { return -1; }
+  // Never throws; what goes wrong is logged and shows in health().
+  virtual void handle_events() {}
+
+  // Counters about the source's own trustworthiness, for the snapshot's
+  // "health" and Prometheus; std::nullopt when the source has none.
+  virtual std::optional<SourceHealth> health() const { return std::nullopt; }
 };
 
 }  // namespace netmon

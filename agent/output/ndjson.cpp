@@ -84,6 +84,15 @@ std::string to_ndjson(const Snapshot& snapshot) {
     json.end_object();
   }
   json.end_object();
+  // Last, and only from a source that reports it (bpf with legacy tc), so
+  // every other line stays as it was.
+  if (snapshot.health) {
+    json.key("health").begin_object();
+    json.key("tc_preempted").value(snapshot.health->tc_preempted);
+    json.key("tc_preempted_seconds")
+        .value_whole_as_integer(std::round(snapshot.health->tc_preempted_seconds * 1e6) / 1e6);
+    json.end_object();
+  }
   json.end_object();
   line += '\n';
   return line;

@@ -191,6 +191,20 @@ std::string format_metrics(const MetricsState& state) {
                 "Interfaces a source failed to start observing (e.g. a tc attach error); they "
                 "are skipped.");
   out += "netmon_attach_failures_total " + std::to_string(state.attach_failures_total) + "\n";
+  family_header(out, "netmon_tc_preempted_total", "counter",
+                "Times another tc filter was found in front of netmon's (or netmon's was "
+                "removed) and netmon's was put back in front; legacy tc only.");
+  for (const auto& [source, snapshot] : state.latest)
+    if (snapshot.health)
+      labelled_sample(out, "netmon_tc_preempted_total", {{"source", source}},
+                      std::to_string(snapshot.health->tc_preempted));
+  family_header(out, "netmon_tc_preempted_seconds_total", "counter",
+                "Seconds in which packets may have passed uncounted because another tc filter "
+                "was in front of netmon's.");
+  for (const auto& [source, snapshot] : state.latest)
+    if (snapshot.health)
+      labelled_sample(out, "netmon_tc_preempted_seconds_total", {{"source", source}},
+                      format_value(snapshot.health->tc_preempted_seconds));
   family_header(out, "netmon_stream_clients", "gauge", "Clients of /events and /ws connected now.");
   out += "netmon_stream_clients " + std::to_string(state.stream_clients) + "\n";
   family_header(out, "netmon_stream_dropped_snapshots_total", "counter",

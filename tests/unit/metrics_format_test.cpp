@@ -92,6 +92,17 @@ TEST(MetricsFormat, BeforeFirstSnapshotOnlyHealthSamples) {
   EXPECT_THAT(text, HasSubstr("\nnetmon_snapshots_total 0\n"));
 }
 
+TEST(MetricsFormat, TcPreemptionsOnlyFromASourceThatReportsThem) {
+  Snapshot snapshot = fake_snapshot("bpf", 1);
+  std::string text = netmon::format_metrics(state_with(snapshot));
+  EXPECT_THAT(text, HasSubstr("# TYPE netmon_tc_preempted_total counter\n"));
+  EXPECT_THAT(text, Not(HasSubstr("netmon_tc_preempted_total{")));
+  snapshot.health = netmon::SourceHealth{3, 0.25};
+  text = netmon::format_metrics(state_with(snapshot));
+  EXPECT_THAT(text, HasSubstr("\nnetmon_tc_preempted_total{source=\"bpf\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("\nnetmon_tc_preempted_seconds_total{source=\"bpf\"} 0.25\n"));
+}
+
 TEST(MetricsFormat, LabelValuesAreEscaped) {
   EXPECT_EQ(netmon::escape_label_value("eth0"), "eth0");
   EXPECT_EQ(netmon::escape_label_value("a\"b"), "a\\\"b");

@@ -92,6 +92,20 @@ TEST(Json, OneLineInDocumentedOrder) {
       << line;
 }
 
+TEST(Json, HealthComesLastAndOnlyWhenTheSourceReportsIt) {
+  SnapshotBuilder builder("bpf");
+  auto s = builder.build({{2, "eth0"}}, {{2, {}}}, 0, 0);
+  EXPECT_EQ(netmon::to_ndjson(s).find("health"), std::string::npos);
+  s.health = netmon::SourceHealth{2, 0.0003114};
+  std::string line = netmon::to_ndjson(s);
+  const std::string tail = ",\"health\":{\"tc_preempted\":2,\"tc_preempted_seconds\":0.000311}}\n";
+  ASSERT_GE(line.size(), tail.size());
+  EXPECT_EQ(line.substr(line.size() - tail.size()), tail) << line;
+  s.health = netmon::SourceHealth{};
+  EXPECT_NE(netmon::to_ndjson(s).find("\"health\":{\"tc_preempted\":0,\"tc_preempted_seconds\":0}"),
+            std::string::npos);
+}
+
 TEST(Json, EmptySelectionIsAnEmptyObject) {
   SnapshotBuilder builder("netdev");
   auto line = netmon::to_ndjson(builder.build({}, {}, 0, 0));

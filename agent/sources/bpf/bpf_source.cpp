@@ -86,6 +86,12 @@ uint32_t default_array_entries(size_t ncpus) {
 // in three up to the highest watched ifindex is watched.
 constexpr size_t kBatchSlotsPerLookup = 3;
 
+uint32_t program_id(int prog_fd) {
+  bpf_prog_info info{};
+  uint32_t len = sizeof(info);
+  return bpf_obj_get_info_by_fd(prog_fd, &info, &len) == 0 ? info.id : 0;
+}
+
 // The kernel's internal ENOTSUPP, which leaks to user space from some map ops.
 constexpr int kKernelEnotsupp = 524;
 
@@ -305,6 +311,7 @@ BpfSource::BpfSource(AttachMode mode, uint32_t array_entries, const std::string&
     if (bpf_program__fd(prog) >= 0)
       if (Fd fd = claim_program_liveness(prog_id_of(bpf_program__fd(prog))))
         liveness_.push_back(std::move(fd));
+  if (mode_ == AttachMode::kTc || !tcx_) guard_ = std::make_unique<TcGuard>();
   spdlog::debug("bpf: {} mode, {} array slots x {} cpus, egress on {}", attach_mode_name(mode_),
                 array_entries_, ncpus_, tcx_ ? "tcx" : "tc");
 }
@@ -344,13 +351,22 @@ void BpfSource::zero_counters(const Link& link) {
 void BpfSource::watch(const Link& link) {
   if (link.ifindex <= 0)
     throw Error("failed to attach to '" + link.name + "': " + std::strerror(ENODEV));
+  if (guard_) guard_->forget(link.ifindex);
   watched_.erase(link.ifindex);
   Watched w{link, nullptr, nullptr, nullptr};
-  uint32_t old_flags = pin_ ? pin_->attached_flags(link.ifindex) : 0;
-  if (pin_ && adopt(link, w)) {
-    watched_.emplace(link.ifindex, std::move(w));
-    return;
-  }
+  if (!pin_ || !adopt(link, w)) attach(link, w);
+  watched_.emplace(link.ifindex, std::move(w));
+  // Adopted or new, a legacy filter is kept in front of later ones.
+  const int ingress_fd = bpf_program__fd(skeleton_->progs.netmon_ingress);
+  const int egress_fd = bpf_program__fd(skeleton_->progs.netmon_egress);
+  if (mode_ == AttachMode::kTc)
+    guard_->guard(link, Hook::kTcIngress, ingress_fd, program_id(ingress_fd));
+  if (!tcx_ || mode_ == AttachMode::kTc)
+    guard_->guard(link, Hook::kTcEgress, egress_fd, program_id(egress_fd));
+}
+
+void BpfSource::attach(const Link& link, Watched& w) {
+  const uint32_t old_flags = pin_ ? pin_->attached_flags(link.ifindex) : 0;
   zero_counters(link);
 
   const bool clsact_needed = !tcx_ || mode_ == AttachMode::kTc;
@@ -368,14 +384,14 @@ void BpfSource::watch(const Link& link) {
       w.rx = attach_tc(ingress_fd, link, Hook::kTcIngress);
       break;
   }
-  w.tx = tcx_ && mode_ != AttachMode::kTc ? attach_tcx(egress_fd, link, Hook::kTcxEgress)
-                                          : attach_tc(egress_fd, link, Hook::kTcEgress);
+  const bool tx_on_tc = !tcx_ || mode_ == AttachMode::kTc;
+  w.tx = tx_on_tc ? attach_tc(egress_fd, link, Hook::kTcEgress)
+                  : attach_tcx(egress_fd, link, Hook::kTcxEgress);
   if (pin_) {
     // A clsact qdisc the set created stays the set's to remove.
     if (!w.clsact && (old_flags & NETMON_PIN_CLSACT_OURS)) w.clsact = adopt_clsact(link);
     record_pins(link, w, w.clsact ? NETMON_PIN_CLSACT_OURS : 0);
   }
-  watched_.emplace(link.ifindex, std::move(w));
 }
 
 // The hooks a link is counted on in mode_, rx first.
@@ -476,6 +492,7 @@ void BpfSource::started() {
 }
 
 void BpfSource::unwatch(const Link& link) {
+  if (guard_) guard_->forget(link.ifindex);
   auto it = watched_.find(link.ifindex);
   if (it == watched_.end()) return;
   if (pin_ && exiting_) {
@@ -530,6 +547,7 @@ void BpfSource::read_array(const std::vector<int>& ifindexes, CounterMap& out) {
 }
 
 CounterMap BpfSource::read(const std::vector<Link>& links) {
+  if (guard_) guard_->retry_contested();
   std::vector<int> in_array;
   std::vector<int> in_hash;
   for (const Link& link : links) {
@@ -565,6 +583,15 @@ uint64_t BpfSource::lost_packets() const {
   const uint32_t key = NETMON_HEALTH_OVERFLOW_FULL;
   if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.health), &key, per_cpu.data()) != 0) return 0;
   return sum_per_cpu(per_cpu.data(), ncpus_);
+}
+
+void BpfSource::handle_events() {
+  if (guard_) guard_->handle_events();
+}
+
+std::optional<SourceHealth> BpfSource::health() const {
+  if (!guard_) return std::nullopt;
+  return guard_->health();
 }
 
 const char* attach_mode_name(BpfSource::AttachMode mode) {

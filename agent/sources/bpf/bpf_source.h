@@ -17,6 +17,7 @@
 #include "netmon/abi.h"
 #include "sources/bpf/pin.h"
 #include "sources/bpf/tc_attach.h"
+#include "sources/bpf/tc_guard.h"
 
 // The generated skeleton's `struct netmon` would clash with namespace netmon,
 // so bpf_source.cpp includes it inside this namespace instead.
@@ -81,6 +82,14 @@ class BpfSource : public Source {
   // warns and a larger array (restart) fixes it.
   uint64_t lost_packets() const;
 
+  // With legacy tc filters: the TC notifications that tell when another
+  // filter got in front of ours (see tc_guard.h); -1 otherwise.
+  int event_fd() const override { return guard_ ? guard_->fd() : -1; }
+  void handle_events() override;
+  // With legacy tc filters: how often and how long another filter was in
+  // front of ours. std::nullopt with tcx and XDP alone.
+  std::optional<SourceHealth> health() const override;
+
   // What kAuto resolved to: kTcx, kTc or kXdp.
   AttachMode attach_mode() const { return mode_; }
   // Whether egress (and, but for kXdp, ingress) uses tcx rather than clsact.
@@ -101,6 +110,9 @@ class BpfSource : public Source {
     std::unique_ptr<Attachment> tx;
   };
 
+  // Zeroes the link's slot and attaches both hooks afresh (recording them in
+  // the pinned set with --pin).
+  void attach(const Link& link, Watched& w);
   void zero_counters(const Link& link);
   void open_skeleton();
   void adopt_pinned_maps();
@@ -117,6 +129,9 @@ class BpfSource : public Source {
   uint32_t array_entries_ = 0;
   size_t ncpus_ = 0;
   SkeletonPtr skeleton_;
+  // Before watched_: forgets an interface before its filters go, and outlives
+  // them so a clsact qdisc it had to re-create is removed after them.
+  std::unique_ptr<TcGuard> guard_;
   std::map<int, Watched> watched_;  // after skeleton_: detached before unload
   bool batch_lookup_ = true;        // false once the kernel refused it
   uint64_t lost_reported_ = 0;      // lost_packets() already warned about

@@ -17,6 +17,7 @@
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/rtnl.h"
+#include "sys/rtnl_tc.h"
 
 namespace netmon {
 namespace {
@@ -128,22 +129,23 @@ class ClsactQdisc : public Attachment {
   explicit ClsactQdisc(Link link) : link_(std::move(link)) {}
   ~ClsactQdisc() override {
     if (keep_) return;
-    // A reused ifindex under another name is not the interface we changed.
+    // By ifindex, not name: the interface may have been renamed since. The
+    // kernel hands out ifindexes cyclically (a new interface never takes a
+    // recently freed one unless asked to), and a deleted one is unwatched.
     char name[IF_NAMESIZE] = {};
-    if (!if_indextoname(link_.ifindex, name) || link_.name != name) return;
+    if (!if_indextoname(link_.ifindex, name)) return;
     int ingress = tc_filter_count(link_.ifindex, true);
     int egress = tc_filter_count(link_.ifindex, false);
     if (ingress != 0 || egress != 0) {
       if (ingress > 0 || egress > 0)
-        spdlog::debug("leaving the clsact qdisc on '{}': other filters use it", link_.name);
+        spdlog::debug("leaving the clsact qdisc on '{}': other filters use it", name);
       return;
     }
     bpf_tc_hook hook =
         tc_hook(link_.ifindex, static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS));
     int err = bpf_tc_hook_destroy(&hook);
     if (err != 0 && !is_gone(-err) && err != -EINVAL)
-      spdlog::warn("failed to remove the clsact qdisc from '{}': {}", link_.name,
-                   std::strerror(-err));
+      spdlog::warn("failed to remove the clsact qdisc from '{}': {}", name, std::strerror(-err));
   }
   void keep() override { keep_ = true; }
 
@@ -276,7 +278,23 @@ std::unique_ptr<Attachment> ensure_clsact(const Link& link) {
   bpf_tc_hook hook =
       tc_hook(link.ifindex, static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS));
   int err = bpf_tc_hook_create(&hook);
-  if (err == -EEXIST) return nullptr;
+  if (err == -EEXIST) {
+    // The classic ingress qdisc also takes the ingress hook, has no egress
+    // one, and its single filter block answers for both clsact parents:
+    // attaching would find our own ingress filter where egress's belongs.
+    std::string kind;
+    try {
+      RtnlSocket rtnl;
+      if (RtnlStatus status = ingress_qdisc_kind(rtnl, link.ifindex, kind)) kind.clear();
+    } catch (const Error&) {
+    }
+    if (kind == "ingress")
+      throw Error("failed to attach to '" + link.name +
+                  "' (tc): the interface has a classic 'ingress' qdisc; clsact is needed "
+                  "(remove it: tc qdisc del dev " +
+                  link.name + " ingress)");
+    return nullptr;
+  }
   if (err != 0) {
     std::string message = "failed to attach to '" + link.name +
                           "' (tc): cannot create the clsact qdisc: " + std::strerror(-err);

@@ -18,8 +18,7 @@
 # env:   NETMON_BENCH_PAIRS (veth pairs, default 500), NETMON_BENCH_SECONDS
 #        (default 60), NETMON_BENCH_BROWSERS (pages, default 10),
 #        NETMON_BENCH_SSE / NETMON_BENCH_WS (default 5 each),
-#        NETMON_BENCH_SOURCE (default --netdev; --bpf attaches twice, once
-#        per agent), NETMON_BENCH_AGENT (another netmon-agent binary),
+#        NETMON_BENCH_AGENT (another netmon-agent binary),
 #        NETMON_NODE_MODULES (default tests/e2e/node_modules, from ci/npm-deps)
 set -euo pipefail
 
@@ -33,10 +32,13 @@ seconds=${NETMON_BENCH_SECONDS:-60}
 browsers=${NETMON_BENCH_BROWSERS:-10}
 n_sse=${NETMON_BENCH_SSE:-5}
 n_ws=${NETMON_BENCH_WS:-5}
-source_flag=${NETMON_BENCH_SOURCE:---netdev}
+# --netdev only: two --bpf agents cannot both own one interface's hook (the
+# second counts nothing), and side by side is what makes the ratio mean
+# something on a shared machine.
+source_flag=--netdev
 node_modules=${NETMON_NODE_MODULES:-$here/../tests/e2e/node_modules}
 [ "$(id -u)" -eq 0 ] || bench_die "needs root (namespaces)"
-for tool in node curl chromium; do
+for tool in node curl chromium jq; do
 	command -v "$tool" >/dev/null || bench_die "$tool is not installed (ci/deps, ci/npm-deps)"
 done
 for module in puppeteer-core ws; do
@@ -99,6 +101,10 @@ busy_pid=$agent_pid
 wait_ready "$quiet_port" "$quiet_pid"
 wait_ready "$busy_port" "$busy_pid"
 line_bytes=$(get "http://127.0.0.1:$busy_port/snapshot" | wc -c)
+for port in "$quiet_port" "$busy_port"; do
+	seen=$(get "http://127.0.0.1:$port/snapshot" | jq '.interfaces | length')
+	[ "$seen" -eq "$n_if" ] || bench_die "agent on $port sees $seen of $n_if interfaces"
+done
 hwm_quiet_start=$(hwm_kib "$quiet_pid")
 hwm_busy_start=$(hwm_kib "$busy_pid")
 

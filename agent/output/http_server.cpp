@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +28,9 @@ using Clock = std::chrono::steady_clock;
 struct Connection {
   Fd fd;
   Clock::time_point deadline;
+  // The last byte received or sent (or the accept): who is closed first
+  // when the cap or the byte budget needs room.
+  Clock::time_point last_active;
   std::string in;      // the request head as it arrives
   size_t scanned = 0;  // how much of `in` has been searched for the blank line
   std::string out;     // the response, once there is one
@@ -101,8 +105,9 @@ size_t find_head_end(const std::string& data, size_t& scanned) {
 }
 
 bool is_token_char(char c) {
+  // strchr() also finds the string's terminator: NUL is no token character.
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+         (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
 }
 
 // `prefix` in lowercase.
@@ -235,6 +240,7 @@ bool send_pending(Connection& c) {
         ::send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
     if (n >= 0) {
       c.sent += static_cast<size_t>(n);
+      if (n > 0) c.last_active = Clock::now();
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
       return true;
     } else if (errno != EINTR) {
@@ -258,7 +264,24 @@ bool receive(Connection& c, const Handlers& h) {
       return errno == EAGAIN || errno == EWOULDBLOCK;
     }
     if (n == 0) return false;  // gone before sending a whole head
+    c.last_active = Clock::now();
     c.in.append(buf, static_cast<size_t>(n));
+    // RFC 9112, 2.2: empty lines (CRLF or LF) before the request line are
+    // ignored; a lone CR may be the start of one, so it waits for more.
+    if (c.scanned == 0) {
+      size_t skip = 0;
+      for (;;) {
+        if (c.in.compare(skip, 2, "\r\n") == 0) {
+          skip += 2;
+        } else if (c.in.compare(skip, 1, "\n") == 0) {
+          skip += 1;
+        } else {
+          break;
+        }
+      }
+      c.in.erase(0, skip);
+      if (c.in.empty() || c.in == "\r") continue;
+    }
     const size_t end = find_head_end(c.in, c.scanned);
     if (end != std::string::npos && end <= kMaxRequestHead) {
       prepare_response(c, std::string_view(c.in).substr(0, end), h);
@@ -339,6 +362,20 @@ bool is_transient_accept_error(int err) {
   }
 }
 
+// The fd limit the server may count on: the soft RLIMIT_NOFILE, raised to
+// the hard one first (no privilege needed), since the distribution default
+// of 1024 would cap a server meant to outlast 1,000 idle connections.
+rlim_t raise_fd_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) < 0) return 1024;
+  if (limit.rlim_cur != limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur;
+}
+
 }  // namespace
 
 std::string ListenAddress::to_string() const {
@@ -394,6 +431,18 @@ HttpServer::HttpServer(const ListenAddress& address, HttpHandler handler, HttpLi
   port_ = ntohs(family == AF_INET6 ? reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port
                                    : reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
 
+  // Half the fds for HTTP at most: the rest of the agent attaches (a tcx
+  // link or two per interface) and reads files for as long as it runs.
+  const rlim_t fds = raise_fd_limit();
+  const rlim_t half =
+      fds == RLIM_INFINITY ? limits_.max_connections + limits_.max_streams : fds / 2;
+  const size_t room =
+      half > limits_.max_streams + 1 ? static_cast<size_t>(half) - limits_.max_streams : 1;
+  connection_cap_ = std::max<size_t>(1, std::min(limits_.max_connections, room));
+  if (connection_cap_ < limits_.max_connections)
+    spdlog::info("http://{}: at most {} connections (fd limit {})", where_, connection_cap_,
+                 static_cast<unsigned long long>(fds));
+
   stop_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!stop_) throw Error(errno_message(what + ": eventfd", errno));
   published_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -440,6 +489,36 @@ void HttpServer::run() {
   // The newest snapshot framed for both transports, shared by every stream
   // (and given to a new one right after its head).
   std::shared_ptr<const web::SnapshotFrames> latest;
+  Clock::time_point evict_logged{};
+  uint64_t evicted_unlogged = 0;
+
+  // Bytes a request connection holds in user space.
+  auto held = [](const Connection& c) { return c.in.size() + (c.out.size() - c.sent); };
+  // Closes the request connection idle longest (among those `eligible`):
+  // whoever holds the cap or the budget longest without a byte moving goes
+  // first, and a newcomer (a scrape) always gets in. False if none.
+  auto evict_idlest = [&](auto eligible) {
+    Connection* victim = nullptr;
+    for (Connection& c : connections)
+      if (c.fd && !c.stream && eligible(c) && (!victim || c.last_active < victim->last_active))
+        victim = &c;
+    if (!victim) return false;
+    reset_on_close(*victim);
+    victim->fd.reset();
+    evicted_.fetch_add(1, std::memory_order_relaxed);
+    // Once a minute at most: an attacker must not fill the log instead.
+    ++evicted_unlogged;
+    const Clock::time_point t = Clock::now();
+    if (t - evict_logged >= std::chrono::minutes(1)) {
+      spdlog::warn(
+          "http://{}: closed {} idle connection(s) to make room (at most {} connections, "
+          "{} bytes buffered)",
+          where_, evicted_unlogged, connection_cap_, limits_.max_buffered_bytes);
+      evict_logged = t;
+      evicted_unlogged = 0;
+    }
+    return true;
+  };
 
   for (;;) {
     const Clock::time_point now = Clock::now();
@@ -472,11 +551,10 @@ void HttpServer::run() {
     }
     stream_clients_.store(streams, std::memory_order_relaxed);
 
-    // At the limit the listening socket is left out, so new clients wait in
-    // the kernel's backlog instead of being accepted and dropped. Streams
-    // do not count: they have their own limit.
-    const bool accepting =
-        connections.size() - streams < limits_.max_connections && now >= accept_paused_until;
+    // Always accepting (but after a failure other than the cap's, see
+    // below): a connection left in the kernel's backlog would wait there
+    // behind idle ones, and a scrape must not.
+    const bool accepting = now >= accept_paused_until;
     polled.clear();
     polled.push_back({stop_.get(), POLLIN, 0});
     polled.push_back({accepting ? listener_.get() : -1, POLLIN, 0});  // poll() skips fd -1
@@ -560,25 +638,52 @@ void HttpServer::run() {
                                      [](const Connection& c) { return !c.fd; }),
                       connections.end());
 
-    if (!(polled[1].revents & POLLIN)) continue;
-    auto requests_open = [&] {
-      return static_cast<size_t>(std::count_if(connections.begin(), connections.end(),
-                                               [](const Connection& c) { return !c.stream; }));
+    // The byte budget: what idle clients hold goes before a fresh response.
+    auto over_budget = [&] {
+      size_t buffered = 0;
+      size_t holders = 0;
+      for (const Connection& c : connections) {
+        if (c.fd && !c.stream && held(c) > 0) {
+          buffered += held(c);
+          ++holders;
+        }
+      }
+      return buffered > limits_.max_buffered_bytes && holders > 1;
     };
-    while (requests_open() < limits_.max_connections) {
+    while (over_budget() && evict_idlest([&](const Connection& c) { return held(c) > 0; })) {
+    }
+
+    if (!(polled[1].revents & POLLIN)) continue;
+    size_t requests =
+        static_cast<size_t>(std::count_if(connections.begin(), connections.end(),
+                                          [](const Connection& c) { return c.fd && !c.stream; }));
+    // Bounded per round, so a flood of connects cannot keep the thread here.
+    for (int round = 0; round < 256; ++round) {
       Fd fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
       if (fd) {
+        if (requests >= connection_cap_ && evict_idlest([](const Connection&) { return true; }))
+          --requests;
         Connection c;
         c.fd = std::move(fd);
-        c.deadline = Clock::now() + limits_.deadline;
+        c.last_active = Clock::now();
+        c.deadline = c.last_active + limits_.deadline;
         connections.push_back(std::move(c));
+        ++requests;
         continue;
       }
       const int err = errno;
       if (err == EAGAIN || err == EWOULDBLOCK) break;
       if (is_transient_accept_error(err)) continue;
-      // Out of fds or memory: the connection stays in the backlog and poll()
-      // would report it again at once, so wait a little instead of spinning.
+      // Out of fds below the cap (the limit was lowered, or the rest of the
+      // agent holds more): an idle connection makes room for the new one.
+      if ((err == EMFILE || err == ENFILE) &&
+          evict_idlest([](const Connection&) { return true; })) {
+        --requests;
+        continue;
+      }
+      // Out of memory, or no connection of ours to close: the connection
+      // stays in the backlog and poll() would report it again at once, so
+      // wait a little instead of spinning.
       spdlog::warn("http://{}: cannot accept a connection: {}; retrying in 1 s", where_,
                    std::strerror(err));
       accept_paused_until = Clock::now() + std::chrono::seconds(1);

@@ -1,7 +1,10 @@
 // A small HTTP/1.1 server for the Prometheus endpoint: one thread, one poll()
-// loop, one request per connection. In-tree because Debian's cpp-httplib is
-// linked against OpenSSL and brotli, which cost the agent about 4.4 MiB of RSS
-// even when --listen is not used, and has no static library for routers.
+// loop, one request per connection. Every connection is accepted at once (a
+// scrape never waits behind idle ones in the kernel's backlog); a connection
+// cap, a per-connection deadline and a byte budget bound what idle, slow and
+// non-reading clients can hold, the longest idle being closed first. In-tree because Debian's
+// cpp-httplib is linked against OpenSSL and brotli, which cost the agent about 4.4 MiB of RSS even
+// when --listen is not used, and has no static library for routers.
 #pragma once
 
 #include <atomic>
@@ -72,15 +75,25 @@ using HttpRouter = std::function<HttpRoute(const HttpRequest& request)>;
 
 struct HttpLimits {
   // From accept to the last byte of the response. A client that has not sent
-  // a full request head, or not read the response, by then is disconnected.
+  // a full request head, or not read the response, by then is disconnected
+  // (an idle or slowloris client included: bytes do not extend it).
   std::chrono::milliseconds deadline{2000};
-  // Connections open at once. At the limit the server stops accepting, so
-  // further clients wait in the kernel's backlog until a slot frees up.
-  size_t max_connections = 32;
+  // Request connections open at once (streams apart). Every connection is
+  // accepted; at the cap the one idle longest (no byte received or sent for
+  // the longest time) is closed to make room, so a new client always gets in.
+  // Also kept to half the RLIMIT_NOFILE soft limit, less max_streams (the
+  // server raises the soft limit to the hard one at start), so the rest of
+  // the agent keeps fds for attaching.
+  size_t max_connections = 4096;
+  // Request heads and unsent responses held across all request connections.
+  // Beyond it the connection idle longest among those holding bytes is
+  // closed (never the last one: a single larger response is still served).
+  size_t max_buffered_bytes = size_t{8} << 20;
   // Streams (/events, /ws) open at once, on top of max_connections and
   // without its deadline, so streams never take the slots a scrape needs.
-  // One more is answered 503.
-  size_t max_streams = 16;
+  // One more is answered 503. 64: ten browsers (one stream each) and ten
+  // programs fit three times over; each costs at most a few KiB (StreamClient).
+  size_t max_streams = 64;
   // A stream with nothing sent for this long gets a keep-alive (an SSE
   // comment, a WebSocket ping).
   std::chrono::milliseconds stream_idle{15000};
@@ -118,6 +131,11 @@ class HttpServer {
   // since start; and streams open now. Any thread.
   uint64_t stream_dropped() const { return stream_dropped_.load(std::memory_order_relaxed); }
   size_t stream_clients() const { return stream_clients_.load(std::memory_order_relaxed); }
+  // Request connections closed to make room (the cap or the byte budget),
+  // since start; and the cap in force (max_connections, lowered to fit the
+  // fd limit). Any thread.
+  uint64_t connections_evicted() const { return evicted_.load(std::memory_order_relaxed); }
+  size_t connection_cap() const { return connection_cap_; }
 
  private:
   void run();
@@ -136,6 +154,8 @@ class HttpServer {
   std::deque<std::string> published_lines_;  // guarded by published_mutex_
   std::atomic<uint64_t> stream_dropped_{0};
   std::atomic<size_t> stream_clients_{0};
+  std::atomic<uint64_t> evicted_{0};
+  size_t connection_cap_ = 0;
   int port_ = 0;
   std::thread thread_;  // last: starts once everything it uses exists
 };

@@ -6,18 +6,20 @@
 #     vA  198.18.0.1/30  ──── veth ────     vB  198.18.0.2/30
 #     vnew (added, then deleted)  ── veth ── vnewp
 #
-# 1. `curl -N /events` and node `ws` on /ws receive exactly the lines the
-#    agent's stdout carries, byte for byte, in order, while ping moves vA's
-#    counters; the WebSocket ends with close 1001 when the agent stops.
+# 1. `curl -N /events`, node `ws` and wscat on /ws receive exactly the lines
+#    the agent's stdout carries, byte for byte, in order, while ping moves
+#    vA's counters; the WebSocket ends with close 1001 when the agent stops.
 # 2. Chromium loads / and shows the numbers of the NDJSON line of the same
 #    seq; vnew shows up when created and goes when deleted (screenshots in
 #    --out).
 # 3. Origin and Host checks: another site's Origin gets 403 on /ws, a
 #    rebinding Host gets 403 on /, HTTP/1.0 cannot upgrade; --allow-origin
 #    lets an origin in (101, and CORS on /events).
-# 4. With 300 interfaces at 100 ms, 16 streams that never read: the 17th
-#    gets 503, /metrics still answers within 1 s, the agent's RSS stays
-#    within a bound and the dropped snapshots are counted.
+# 4. With 300 interfaces at 100 ms, 64 streams (the cap) that never read:
+#    the 65th gets 503, /metrics still answers within 1 s, the agent's RSS
+#    stays within a bound and the dropped snapshots are counted; after the
+#    stall deadline (30 s without progress) the agent closes every one of
+#    them and netmon_stream_clients is back to 0.
 #
 # usage: agent_stream_test.sh AGENT [OUT_DIR]   (root; exits 77 if not, or
 # without node_modules/chromium)
@@ -91,6 +93,14 @@ pids+=($!)
 ip netns exec "$ns_a" env NODE_PATH="$node_modules" node "$here/ws_record.js" "ws://127.0.0.1:$port/ws" \
 	>"$tmp/ws.txt" 2>"$tmp/ws.err" &
 pids+=($!)
+# wscat prints each message as one line when stdout is not a terminal. It
+# reads stdin to send: a FIFO this script holds open keeps it quiet and
+# running (no orphan writer) until the agent closes.
+mkfifo "$tmp/wscat.in"
+exec 7<>"$tmp/wscat.in"
+ip netns exec "$ns_a" "$node_modules/.bin/wscat" -c "ws://127.0.0.1:$port/ws" <&7 \
+	>"$tmp/wscat.txt" 2>"$tmp/wscat.err" &
+pids+=($!)
 in_a ping -q -c 20 -i 0.05 198.18.0.2 >/dev/null || fail "ping over the veth failed"
 
 page_rc=0
@@ -138,7 +148,8 @@ gzip -dc "$tmp/page.gz" | grep -q '<html' || fail "/ is not the page"
 # Enough lines for the comparison below, however long the page test took
 # (or whether it ran): both clients see 10 snapshots before the agent stops.
 deadline=$((SECONDS + 20))
-until [ "$(grep -c '^data: ' "$tmp/events.txt")" -ge 10 ] && [ "$(wc -l <"$tmp/ws.txt")" -ge 10 ]; do
+until [ "$(grep -c '^data: ' "$tmp/events.txt")" -ge 10 ] && [ "$(wc -l <"$tmp/ws.txt")" -ge 10 ] &&
+	[ "$(wc -l <"$tmp/wscat.txt")" -ge 10 ]; do
 	[ "$SECONDS" -lt "$deadline" ] || fail "the stream clients did not get 10 snapshots in 20 s"
 	sleep 0.1
 done
@@ -153,13 +164,14 @@ grep -qx 'close 1001' "$tmp/ws.err" || fail "ws client did not get close 1001: $
 
 # Every client got a run of stdout's lines, byte for byte, in order: from
 # the newest line when it connected to (at most one before) the last.
-python3 - "$tmp/stdout.ndjson" "$tmp/events.txt" "$tmp/ws.txt" <<'EOF'
+python3 - "$tmp/stdout.ndjson" "$tmp/events.txt" "$tmp/ws.txt" "$tmp/wscat.txt" <<'EOF'
 import sys
 stdout = open(sys.argv[1], 'rb').read().split(b'\n')[:-1]
 events = [l[len(b'data: '):] for l in open(sys.argv[2], 'rb').read().split(b'\n')
           if l.startswith(b'data: ')]
 ws = open(sys.argv[3], 'rb').read().split(b'\n')[:-1]
-for name, got in (('/events', events), ('/ws', ws)):
+wscat = open(sys.argv[4], 'rb').read().split(b'\n')[:-1]
+for name, got in (('/events', events), ('/ws', ws), ('/ws (wscat)', wscat)):
     if len(got) < 10:
         sys.exit(f'FAIL: {name} got only {len(got)} lines')
     try:
@@ -209,8 +221,9 @@ wait_for_snapshot "$port"
 line_bytes=$(in_a curl -sS "http://127.0.0.1:$port/snapshot" | wc -c)
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$agent_pid/status"; }
 
-# 16 streams (8 /events, 8 /ws) that send their request and never read, with
-# a small receive buffer; the 17th must get 503.
+# 64 streams (32 /events, 32 /ws: the cap) that send their request and never
+# read, with a small receive buffer; the 65th must get 503. Then, past the
+# stall deadline, every one of them must have been closed by the agent.
 ip netns exec "$ns_a" python3 - "$port" >"$tmp/stall.out" 2>&1 <<'EOF' &
 import socket, sys, time
 port = int(sys.argv[1])
@@ -225,14 +238,28 @@ def open_stream(i):
                   b'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n'
                   b'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')
     return s
-held = [open_stream(i) for i in range(16)]
+held = [open_stream(i) for i in range(64)]
 time.sleep(0.5)
 extra = open_stream(1)
 extra.settimeout(3)
 print(extra.recv(100).split(b'\r\n')[0].decode(), flush=True)
-time.sleep(14)
+extra.close()
+# The agent's stall deadline is 30 s without progress; the buffers fill
+# within a second of connecting. Reading would be progress, so the socket's
+# TCP state tells instead: no longer ESTABLISHED once the agent reset it
+# (CLOSE) or ended it (CLOSE_WAIT).
+def closed_by_agent(s):
+    return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] != 1
+deadline = time.monotonic() + 40
+while True:
+    time.sleep(1)
+    closed = sum(closed_by_agent(s) for s in held)
+    if closed == len(held) or time.monotonic() > deadline:
+        break
+print(f'closed {closed}/64', flush=True)
 EOF
-pids+=($!)
+stall_pid=$!
+pids+=("$stall_pid")
 sleep 2
 rss_start=$(rss_kib)
 worst_ms=0
@@ -246,15 +273,23 @@ rss_end=$(rss_kib)
 metrics=$(in_a curl -sS "http://127.0.0.1:$port/metrics")
 clients=$(awk '/^netmon_stream_clients / {print $2}' <<<"$metrics")
 dropped=$(awk '/^netmon_stream_dropped_snapshots_total / {print $2}' <<<"$metrics")
-grep -q 'HTTP/1.1 503' "$tmp/stall.out" || fail "17th stream not refused with 503: $(cat "$tmp/stall.out")"
-[ "$worst_ms" -lt 1000 ] || fail "/metrics took $worst_ms ms with 16 stalled streams"
-[ "$clients" = 16 ] || fail "netmon_stream_clients is '$clients', expected 16"
+grep -q 'HTTP/1.1 503' "$tmp/stall.out" || fail "65th stream not refused with 503: $(cat "$tmp/stall.out")"
+[ "$worst_ms" -lt 1000 ] || fail "/metrics took $worst_ms ms with 64 stalled streams"
+[ "$clients" = 64 ] || fail "netmon_stream_clients is '$clients', expected 64"
 [ "${dropped:-0}" -gt 0 ] || fail "no dropped snapshots counted for stalled readers"
 growth=$((rss_end - rss_start))
-# Unbounded queues would hold ~80 snapshots x $line_bytes x 16 clients here.
-[ "$growth" -lt 4096 ] || fail "agent RSS grew by $growth KiB with 16 stalled streams"
-echo "stall: 16 stalled streams, 17th 503, /metrics worst ${worst_ms} ms, RSS ${rss_start} -> ${rss_end} KiB" \
+# Unbounded queues would hold ~80 snapshots x $line_bytes x 64 clients here.
+[ "$growth" -lt 4096 ] || fail "agent RSS grew by $growth KiB with 64 stalled streams"
+echo "stall: 64 stalled streams, 65th 503, /metrics worst ${worst_ms} ms, RSS ${rss_start} -> ${rss_end} KiB" \
 	"(lines of $line_bytes bytes), $dropped snapshots dropped"
+wait "$stall_pid" || true
+grep -qx 'closed 64/64' "$tmp/stall.out" ||
+	fail "stalled streams not closed after the stall deadline: $(tail -1 "$tmp/stall.out")"
+clients=$(in_a curl -sS "http://127.0.0.1:$port/metrics" | awk '/^netmon_stream_clients / {print $2}')
+[ "$clients" = 0 ] || fail "netmon_stream_clients is '$clients' after the stall deadline, expected 0"
+drops=$(grep -c 'dropping a stream client that read nothing' "$tmp/agent3.err" || true)
+[ "$drops" = 64 ] || fail "agent logged $drops stall drops, expected 64"
+echo "stall deadline: 64/64 stalled streams closed by the agent, netmon_stream_clients 0"
 kill -TERM "$agent_pid"
 wait "$agent_pid" || fail "agent exited non-zero after the stall test"
 exit "$page_rc"

@@ -95,6 +95,8 @@ class Ledger {
 
   // Usage of the period of `kind` (kDay or kMonth) containing `now`.
   Counts usage(const std::string& name, PeriodKind kind, int64_t now);
+  // Both at once: what every snapshot asks for every interface.
+  void usage(const std::string& name, int64_t now, Counts* day, Counts* month);
   std::optional<QuotaStatus> quota_status(const std::string& name, int64_t now);
 
   const LedgerStats& stats() const { return stats_; }
@@ -119,6 +121,8 @@ class Ledger {
 
   void book(const Booking& b);
   Counts& current(const std::string& name, int which, int64_t start);
+  Counts& current(Pending& p, const std::string& name, int which, int64_t start);
+  void usage_periods(int64_t now);  // fills usage_starts_
   void check_quotas(int64_t now, LedgerEvents* events);
 
   LedgerOptions opts_;
@@ -128,6 +132,7 @@ class Ledger {
   std::set<QuotaMark> marks_;
   std::vector<QuotaMark> unsaved_marks_;
   Starts starts_;
+  Starts usage_starts_;  // start[0]: day, start[1]: month of usage()'s `now`
   int64_t last_save_mono_ = -1;
   int64_t last_wall_ = 0;
   int64_t last_housekeeping_ = -1;

@@ -295,6 +295,22 @@ TEST_F(LedgerReporterTest, EnrichAddsUsageAndQuotaToSnapshots) {
   EXPECT_GT(u["quota"]["projected_bytes"].get<uint64_t>(), 2500u);
   EXPECT_FALSE(line["interfaces"]["other"]["usage"].contains("quota"));
 
+  // The usage objects are rendered with literal keys (ndjson.cpp): byte for
+  // byte what nlohmann's ordered dump of the same line gives, key order and
+  // number spelling included.
+  const std::string ndjson = netmon::to_ndjson(s);
+  EXPECT_EQ(ndjson, nlohmann::ordered_json::parse(ndjson).dump() + "\n");
+  EXPECT_NE(ndjson.find("\"usage\":{\"day\":{\"period\":\"2026-11-30\",\"rx_bytes\":2500,"
+                        "\"rx_packets\":25,\"tx_bytes\":1000,\"tx_packets\":10},\"month\":{"
+                        "\"period\":\"2026-11\",\"rx_bytes\":2500,\"rx_packets\":25,"
+                        "\"tx_bytes\":1000,\"tx_packets\":10},\"quota\":{\"period\":"
+                        "\"2026-11-30\",\"kind\":\"day\",\"direction\":\"rx\","
+                        "\"used_bytes\":2500,\"limit_bytes\":10000,\"percent\":25,"),
+            std::string::npos)
+      << ndjson;
+  EXPECT_NE(ndjson.find("\"other\":{\"ifindex\":8,"), std::string::npos) << ndjson;
+  EXPECT_NE(ndjson.find("\"tx_packets\":0}}}}}"), std::string::npos) << ndjson;
+
   netmon::MetricsState state;
   state.latest["netdev"] = s;
   std::string text = netmon::format_metrics(state);

@@ -185,10 +185,10 @@ echo "  vnStat in phase 4 alone: rx $((four_rx - three_rx)), tx $((four_tx - thr
 #     interface's first ARP exchange, 84 bytes): it never counts more;
 #  4: wrong every time, one of two ways: the recreated interface's lower
 #     counters taken for a 32-bit wrap, about +4 GiB booked (+4,294,758,811
-#     bytes in 3 runs of 5), or that wrap found faster than its MaxBandwidth
+#     bytes in 3 runs of 6), or that wrap found faster than its MaxBandwidth
 #     over the time since its last reading ("syncing") and everything the new
 #     interface carried before vnStat started dropped (-208,400 bytes: the
-#     200 pings, in 2 runs of 5).
+#     200 pings, in 3 runs of 6).
 p2_rx=$((two_rx - before_rx)) p2_tx=$((two_tx - before_tx))
 p3_rx=$((three_rx - two_rx)) p3_tx=$((three_tx - two_tx))
 p4_rx=$((four_rx - three_rx)) p4_tx=$((four_tx - three_tx))

@@ -330,6 +330,24 @@ TEST_F(LedgerReporterTest, EnrichAddsUsageAndQuotaToSnapshots) {
   EXPECT_EQ(text.find("netmon_quota_limit_bytes{interface=\"other\""), std::string::npos);
 }
 
+TEST(LedgerNdjson, UsageWithAnyPeriodTextIsValidJson) {
+  // The literal fast path takes the ledger's labels; anything else is escaped.
+  Snapshot s;
+  s.source = "netdev";
+  s.interfaces.push_back({{7, "eth0"}, {1, 2, 3, 4}, {}, {}});
+  netmon::InterfaceUsage u;
+  u.day = "a\"b\\c\n";
+  u.month = std::string(100, 'm');
+  u.today = {UINT64_MAX, 0, 1, UINT64_MAX};
+  s.interfaces[0].usage = u;
+  const std::string line = netmon::to_ndjson(s);
+  auto j = nlohmann::ordered_json::parse(line);
+  EXPECT_EQ(line, j.dump() + "\n");
+  EXPECT_EQ(j["interfaces"]["eth0"]["usage"]["day"]["period"], u.day);
+  EXPECT_EQ(j["interfaces"]["eth0"]["usage"]["month"]["period"], u.month);
+  EXPECT_EQ(j["interfaces"]["eth0"]["usage"]["day"]["rx_bytes"].get<uint64_t>(), UINT64_MAX);
+}
+
 TEST_F(LedgerReporterTest, WithoutUsageNdjsonAndMetricsHaveNoLedgerKeys) {
   Snapshot s;
   s.source = "netdev";

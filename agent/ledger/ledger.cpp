@@ -201,7 +201,20 @@ Counts Ledger::usage(const std::string& name, PeriodKind kind, int64_t now) {
 
 void Ledger::usage(const std::string& name, int64_t now, Counts* day, Counts* month) {
   usage_periods(now);
-  Pending& p = pending_[name];  // one lookup for both
+  // Snapshots list the same interfaces in the same order tick after tick:
+  // the previous pass's order finds the entry without hashing the name.
+  // (Entries of pending_ are never erased, so the pointers stay valid.) A
+  // caller that never rewinds wraps around instead of growing the list.
+  if (usage_cursor_ == usage_order_.size() && usage_order_.size() > pending_.size())
+    usage_cursor_ = 0;
+  if (usage_cursor_ == usage_order_.size() || usage_order_[usage_cursor_].first != name) {
+    Pending* found = &pending_[name];
+    if (usage_cursor_ == usage_order_.size())
+      usage_order_.emplace_back(name, found);
+    else
+      usage_order_[usage_cursor_] = {name, found};
+  }
+  Pending& p = *usage_order_[usage_cursor_++].second;
   *day = current(p, name, 0, usage_starts_.start[0]);
   *month = current(p, name, 1, usage_starts_.start[1]);
 }
@@ -221,6 +234,12 @@ std::optional<QuotaStatus> Ledger::quota_status(const std::string& name, int64_t
   for (const Quota& q : opts_.quotas)
     if (q.name == name) return evaluate(q, usage(name, q.period, now), now, opts_.calendar);
   return std::nullopt;
+}
+
+void Ledger::rewind_usage() {
+  // Interfaces that went away since the last pass are dropped here.
+  usage_order_.resize(usage_cursor_);
+  usage_cursor_ = 0;
 }
 
 size_t Ledger::pending_rows() const {

@@ -128,6 +128,7 @@ void LedgerReporter::enrich(Snapshot& snapshot) {
       ledger::PeriodKind::kDay, ledger::period_start(ledger::PeriodKind::kDay, now, cal), cal);
   const std::string month = ledger::period_label(
       ledger::PeriodKind::kMonth, ledger::period_start(ledger::PeriodKind::kMonth, now, cal), cal);
+  ledger_->rewind_usage();
   for (InterfaceSnapshot& entry : snapshot.interfaces) {
     InterfaceUsage usage;
     usage.day = day;

@@ -183,12 +183,13 @@ echo "  vnStat in phase 4 alone: rx $((four_rx - three_rx)), tx $((four_tx - thr
 #     saved with its book);
 #  3: exact (before the neighbours were static, one run of four lost the new
 #     interface's first ARP exchange, 84 bytes): it never counts more;
-#  4: wrong every time, one of two ways: the recreated interface's lower
-#     counters taken for a 32-bit wrap, about +4 GiB booked (+4,294,758,811
-#     bytes in 3 runs of 6), or that wrap found faster than its MaxBandwidth
-#     over the time since its last reading ("syncing") and everything the new
-#     interface carried before vnStat started dropped (-208,400 bytes: the
-#     200 pings, in 3 runs of 6).
+#  4: wrong every time, one of two ways: everything the new interface
+#     carried before vnStat started dropped (-208,400 bytes: the 200 pings;
+#     all 4 runs of this script as it is), or the recreated interface's
+#     lower counters taken for a 32-bit wrap, about +4 GiB booked
+#     (+4,294,758,811 bytes; 3 earlier runs, when ARP still crossed the
+#     link). Which one depends on whether that wrap is within its
+#     MaxBandwidth over the time since its last reading ("syncing" if not).
 p2_rx=$((two_rx - before_rx)) p2_tx=$((two_tx - before_tx))
 p3_rx=$((three_rx - two_rx)) p3_tx=$((three_tx - two_tx))
 p4_rx=$((four_rx - three_rx)) p4_tx=$((four_tx - three_tx))

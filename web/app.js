@@ -124,6 +124,48 @@
     } else td.textContent = group(value);
   }
 
+  // The ledger's usage (--ledger): today, the billing period and, with a
+  // --quota, the bar. Bytes shown exactly and in IEC units; data-value is
+  // the NDJSON number or string.
+  function show(it, field, value, text) {
+    const el = it.cells[field];
+    if (!el || el.dataset.value === String(value)) return;
+    el.dataset.value = String(value);
+    el.textContent = text;
+  }
+  const IEC = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  function iec(v) {
+    if (typeof v !== 'number') return '–';
+    let i = 0;
+    while (v >= 1024 && i < IEC.length - 1) { v /= 1024; i++; }
+    return (i ? v.toFixed(2) : String(v)) + ' ' + IEC[i];
+  }
+  function bytes(v) { return group(v) + ' B (' + iec(v) + ')'; }
+  function setUsage(it, u) {
+    const box = $('.usage', it.el);
+    box.hidden = !u || typeof u !== 'object';
+    if (box.hidden) return;
+    for (const p of ['day', 'month']) {
+      const c = u[p] || {};
+      show(it, 'usage.' + p + '.period', c.period, c.period);
+      for (const d of ['rx_bytes', 'tx_bytes']) show(it, 'usage.' + p + '.' + d, c[d], bytes(c[d]));
+    }
+    const q = u.quota;
+    const quota = $('.quota', it.el);
+    quota.hidden = !q || typeof q !== 'object';
+    if (quota.hidden) return;
+    show(it, 'usage.quota.used_bytes', q.used_bytes, iec(q.used_bytes));
+    show(it, 'usage.quota.limit_bytes', q.limit_bytes, iec(q.limit_bytes));
+    show(it, 'usage.quota.percent', q.percent, q.percent + ' %');
+    show(it, 'usage.quota.projected_bytes', q.projected_bytes, iec(q.projected_bytes));
+    show(it, 'usage.quota.direction', q.direction, q.direction);
+    show(it, 'usage.quota.kind', q.kind, q.kind);
+    const bar = $('.bar', quota);
+    bar.firstChild.style.width = Math.min(100, q.percent) + '%';
+    // Where the projection ends the period: past the limit is a warning.
+    bar.dataset.level = q.percent >= 100 ? 'over' : q.projected_bytes > q.limit_bytes ? 'warn' : 'ok';
+  }
+
   // ---- snapshots ---------------------------------------------------------
   function onLine(text) {
     let snap;
@@ -165,6 +207,7 @@
       for (const f of FIELDS) {
         if (typeof v[f] === 'number') setCell(it, f, v[f], compare && !TOTALS.includes(f));
       }
+      setUsage(it, d.usage);
       // The baseline (interval 0) and an interface's first snapshot carry
       // rates of 0 that are not measurements: keep them off the charts.
       if (!fresh && interval > 0) it.ring.push(t, [v.rx_bps, v.tx_bps, v.rx_pps, v.tx_pps].map(Number));

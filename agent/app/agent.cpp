@@ -7,6 +7,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "app/ledger_settings.h"
 #include "app/settings.h"
 #include "compare/quirks.h"
 #include "ledger/report.h"
@@ -145,6 +146,9 @@ Agent::Agent(Options options) : options_(std::move(options)) {
   ResolvedSelection resolved = resolve_interfaces(options_);
   for (const std::string& warning : resolved.warnings) spdlog::warn("{}", warning);
   apply_uci_settings(resolved, options_);
+  if (resolved.uci_ledger)
+    for (const std::string& warning : apply_uci_ledger_settings(*resolved.uci_ledger, options_))
+      spdlog::warn("{}", warning);
   spdlog::info("{}", resolved.selection.describe());
 
   // How many interfaces the selection holds right now: one cheap dump.

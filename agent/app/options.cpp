@@ -263,6 +263,7 @@ Options parse_cli(const std::vector<std::string>& args) {
         if (!thresholds)
           throw UsageError("invalid --quota-alerts '" + std::string(optarg) + "': " + error);
         options.quota_alerts = std::move(*thresholds);
+        options.quota_alerts_given = true;
         break;
       }
       case kOnQuota:
@@ -276,6 +277,7 @@ Options parse_cli(const std::vector<std::string>& args) {
           throw UsageError("invalid --save-interval '" + text +
                            "': expected a duration of at least 1s, such as 30s or 5m");
         options.save_interval = *interval;
+        options.save_interval_given = true;
         break;
       }
       case kReport: {

@@ -48,8 +48,10 @@ struct Options {
   bool month_start_given = false;
   std::vector<ledger::Quota> quotas;
   std::vector<int> quota_alerts{80, 90, 100};
+  bool quota_alerts_given = false;
   std::optional<std::string> on_quota;  // command run on each threshold crossed
   std::chrono::milliseconds save_interval{300000};
+  bool save_interval_given = false;   // UCI's `option save_interval` applies only if not
   std::optional<std::string> report;  // fivemin | hours | days | months | years | top
   bool json = false;                  // --report as JSON
 };

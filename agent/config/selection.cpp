@@ -88,12 +88,12 @@ namespace {
 
 constexpr const char* kUciPackage = "netmon";
 
-std::optional<UciNetmonConfig> load_uci(const SelectionInputs& in) {
+std::optional<UciPackage> load_uci(const SelectionInputs& in) {
   if (in.uci_config_path) {
     auto text = read_text_file(*in.uci_config_path);
     if (!text) throw Error(errno_message(*in.uci_config_path + ": cannot read", ENOENT));
     check_text(*text, *in.uci_config_path);
-    return extract_netmon_config(parse_uci(*text, *in.uci_config_path));
+    return parse_uci(*text, *in.uci_config_path);
   }
   if (!in.uci_program.empty()) {
     if (auto program = find_program(in.uci_program)) {
@@ -102,7 +102,7 @@ std::optional<UciNetmonConfig> load_uci(const SelectionInputs& in) {
       if (auto out = run_uci_show(*program, kUciPackage)) {
         std::string where = "uci -q show " + std::string(kUciPackage);
         check_text(*out, where);
-        return extract_netmon_config(parse_uci_show(*out, kUciPackage, where));
+        return parse_uci_show(*out, kUciPackage, where);
       }
       // A non-zero exit means no such package, or one uci cannot parse; the
       // file itself tells which, with a line number.
@@ -111,7 +111,7 @@ std::optional<UciNetmonConfig> load_uci(const SelectionInputs& in) {
   auto text = read_text_file(in.default_uci_path);
   if (!text) return std::nullopt;
   check_text(*text, in.default_uci_path);
-  return extract_netmon_config(parse_uci(*text, in.default_uci_path));
+  return parse_uci(*text, in.default_uci_path);
 }
 
 std::optional<UciSetting> setting(const std::optional<UciValue>& v, const std::string& where) {
@@ -127,10 +127,12 @@ ResolvedSelection resolve_selection(const SelectionInputs& in) {
   // UCI is read even when the interfaces come from elsewhere, for interval
   // and source; a broken UCI config is an error either way, as it would be
   // for the `uci` command.
-  std::optional<UciNetmonConfig> uci = load_uci(in);
-  if (uci) {
+  std::optional<UciNetmonConfig> uci;
+  if (std::optional<UciPackage> package = load_uci(in)) {
+    uci = extract_netmon_config(*package);
     out.interval = setting(uci->interval, uci->where);
     out.source = setting(uci->source, uci->where);
+    out.uci_ledger = extract_ledger_config(*package);
   }
 
   if (!in.args.empty()) {

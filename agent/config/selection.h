@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/pattern.h"
+#include "config/uci_ledger.h"
 
 namespace netmon {
 
@@ -99,6 +100,8 @@ struct ResolvedSelection {
   // place besides argv that holds them, and argv flags override them.
   std::optional<UciSetting> interval;
   std::optional<UciSetting> source;
+  // The usage ledger's UCI settings, likewise (app/ledger_settings.h).
+  std::optional<UciLedgerConfig> uci_ledger;
   // Non-fatal findings for the caller to log as warnings.
   std::vector<std::string> warnings;
 };

@@ -59,7 +59,10 @@ Ledger::~Ledger() {
 }
 
 Counts& Ledger::current(const std::string& name, int which, int64_t start) {
-  Pending& p = pending_[name];
+  return current(pending_[name], name, which, start);
+}
+
+Counts& Ledger::current(Pending& p, const std::string& name, int which, int64_t start) {
   Slot& cur = p.current[which];
   if (p.current_valid[which] && cur.start == start) return cur.counts;
   PeriodKind kind = which == 0 ? PeriodKind::kDay : PeriodKind::kMonth;
@@ -115,7 +118,7 @@ void Ledger::check_quotas(int64_t now, LedgerEvents* events) {
   bool fired = false;
   for (const Quota& q : opts_.quotas) {
     QuotaStatus st = evaluate(q, usage(q.name, q.period, now), now, opts_.calendar);
-    for (int t : opts_.thresholds) {
+    for (int t : q.thresholds.empty() ? opts_.thresholds : q.thresholds) {
       if (st.used < threshold_bytes(q.limit, t)) break;
       QuotaMark m{q.name, q.key(), st.period, t};
       if (!marks_.insert(m).second) continue;
@@ -192,14 +195,51 @@ SaveStatus Ledger::close() {
 
 Counts Ledger::usage(const std::string& name, PeriodKind kind, int64_t now) {
   int which = kind == PeriodKind::kDay ? 0 : 1;
-  PeriodKind k = which == 0 ? PeriodKind::kDay : PeriodKind::kMonth;
-  return current(name, which, period_start(k, now, opts_.calendar));
+  usage_periods(now);
+  return current(name, which, usage_starts_.start[which]);
+}
+
+void Ledger::usage(const std::string& name, int64_t now, Counts* day, Counts* month) {
+  usage_periods(now);
+  // Snapshots list the same interfaces in the same order tick after tick:
+  // the previous pass's order finds the entry without hashing the name.
+  // (Entries of pending_ are never erased, so the pointers stay valid.) A
+  // caller that never rewinds wraps around instead of growing the list.
+  if (usage_cursor_ == usage_order_.size() && usage_order_.size() > pending_.size())
+    usage_cursor_ = 0;
+  if (usage_cursor_ == usage_order_.size() || usage_order_[usage_cursor_].first != name) {
+    Pending* found = &pending_[name];
+    if (usage_cursor_ == usage_order_.size())
+      usage_order_.emplace_back(name, found);
+    else
+      usage_order_[usage_cursor_] = {name, found};
+  }
+  Pending& p = *usage_order_[usage_cursor_++].second;
+  *day = current(p, name, 0, usage_starts_.start[0]);
+  *month = current(p, name, 1, usage_starts_.start[1]);
+}
+
+void Ledger::usage_periods(int64_t now) {
+  if (usage_starts_.wall != now) {
+    // Every snapshot asks for each interface at the same `now`: the day and
+    // month starts (mktime, which stats /etc/localtime on each call when TZ
+    // is unset) are worked out once per tick, not twice per interface.
+    usage_starts_.wall = now;
+    usage_starts_.start[0] = period_start(PeriodKind::kDay, now, opts_.calendar);
+    usage_starts_.start[1] = period_start(PeriodKind::kMonth, now, opts_.calendar);
+  }
 }
 
 std::optional<QuotaStatus> Ledger::quota_status(const std::string& name, int64_t now) {
   for (const Quota& q : opts_.quotas)
     if (q.name == name) return evaluate(q, usage(name, q.period, now), now, opts_.calendar);
   return std::nullopt;
+}
+
+void Ledger::rewind_usage() {
+  // Interfaces that went away since the last pass are dropped here.
+  usage_order_.resize(usage_cursor_);
+  usage_cursor_ = 0;
 }
 
 size_t Ledger::pending_rows() const {

@@ -25,6 +25,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "ledger/booking.h"
@@ -95,6 +96,10 @@ class Ledger {
 
   // Usage of the period of `kind` (kDay or kMonth) containing `now`.
   Counts usage(const std::string& name, PeriodKind kind, int64_t now);
+  // Both at once: what every snapshot asks for every interface, in the
+  // snapshot's order after rewind_usage() (cheaper when the order repeats).
+  void usage(const std::string& name, int64_t now, Counts* day, Counts* month);
+  void rewind_usage();
   std::optional<QuotaStatus> quota_status(const std::string& name, int64_t now);
 
   const LedgerStats& stats() const { return stats_; }
@@ -119,6 +124,8 @@ class Ledger {
 
   void book(const Booking& b);
   Counts& current(const std::string& name, int which, int64_t start);
+  Counts& current(Pending& p, const std::string& name, int which, int64_t start);
+  void usage_periods(int64_t now);  // fills usage_starts_
   void check_quotas(int64_t now, LedgerEvents* events);
 
   LedgerOptions opts_;
@@ -128,6 +135,9 @@ class Ledger {
   std::set<QuotaMark> marks_;
   std::vector<QuotaMark> unsaved_marks_;
   Starts starts_;
+  Starts usage_starts_;
+  std::vector<std::pair<std::string, Pending*>> usage_order_;  // the last pass, in order
+  size_t usage_cursor_ = 0;  // start[0]: day, start[1]: month of usage()'s `now`
   int64_t last_save_mono_ = -1;
   int64_t last_wall_ = 0;
   int64_t last_housekeeping_ = -1;

@@ -20,6 +20,9 @@ struct Quota {
   uint64_t limit = 0;                      // bytes
   PeriodKind period = PeriodKind::kMonth;  // kDay or kMonth
   Direction direction = Direction::kTotal;
+  // Alert percentages of this quota (UCI `option alerts`); empty: the
+  // ledger's (--quota-alerts).
+  std::vector<int> thresholds;
 
   // Stable text naming the quota in the store, e.g. "21474836480/month:total":
   // a changed limit or direction is a new quota with its own alerts.

@@ -48,6 +48,20 @@ void append_exponent(std::string& out, int e) {
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   for (std::size_t i = 0; i < text.size();) {
+    // A run that needs no escape (every key, nearly every name) is appended
+    // at once: byte by byte, this was the largest user-space cost of a
+    // snapshot at 1,000 interfaces.
+    std::size_t plain = i;
+    while (plain < text.size()) {
+      const auto p = static_cast<unsigned char>(text[plain]);
+      if (p < 0x20 || p >= 0x80 || p == '"' || p == '\\') break;
+      ++plain;
+    }
+    if (plain > i) {
+      out.append(text.data() + i, plain - i);
+      i = plain;
+      continue;
+    }
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
       if (const char* escaped = short_escape(c)) {
@@ -191,6 +205,12 @@ JsonWriter& JsonWriter::value(uint64_t number) {
 JsonWriter& JsonWriter::value(int64_t number) {
   separate();
   append_json_int(out_, number);
+  return *this;
+}
+
+JsonWriter& JsonWriter::raw(std::string_view json) {
+  separate();
+  out_ += json;
   return *this;
 }
 

@@ -50,6 +50,9 @@ class JsonWriter {
   // An integer when `number` is whole (and below 9e15), else as value():
   // how NDJSON rates read ("rx_bps":0, "rx_pps":0.333).
   JsonWriter& value_whole_as_integer(double number);
+  // A value the caller has already rendered as JSON (a hot path that writes
+  // constant keys as literals); nothing is checked or escaped.
+  JsonWriter& raw(std::string_view json);
 
  private:
   void separate();  // the comma before a value or key, unless first

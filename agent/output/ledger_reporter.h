@@ -63,7 +63,8 @@ class LedgerReporter : public Reporter, private ledger::LedgerEvents {
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<Reporter> inner_;
   std::vector<pid_t> hooks_;
-  int64_t now_ = 0;  // wall seconds of the tick being reported
+  std::vector<ledger::Reading> book_;  // this tick's readings
+  int64_t now_ = 0;                    // wall seconds of the tick being reported
   int64_t tick_ms_ = 0;
   bool output_ok_ = true;
   bool finished_ = false;

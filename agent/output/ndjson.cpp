@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "output/json_writer.h"
 #include "sys/error.h"
@@ -30,32 +33,69 @@ constexpr RateField kRateFields[] = {{"rx_bps", &Rates::rx_bps},
                                      {"rx_pps", &Rates::rx_pps},
                                      {"tx_pps", &Rates::tx_pps}};
 
-void write_counts(JsonWriter& json, const char* key, const std::string& period,
-                  const Counters& counts) {
-  json.key(key).begin_object();
-  json.key("period").value(period);
-  for (const CounterField& c : kCounterFields) json.key(c.key).value(counts.*c.field);
-  json.end_object();
+// Rendered with the constant keys as literals into a buffer appended at
+// once: with the ledger these objects double the snapshot line, and key by
+// key through the writer (or append by append) they cost more than booking
+// the readings. The bytes are the writer's (tests/unit/ledger_wiring_test.cpp
+// checks the whole line).
+char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+char* put(char* p, uint64_t v) { return std::to_chars(p, p + 20, v).ptr; }
+
+void append_counts(std::string& out, std::string_view head, const std::string& period,
+                   const Counters& counts) {
+  // Period labels are the ledger's own digits and dashes; anything else
+  // goes through the escaping writer.
+  const bool plain = period.size() <= 64 && std::all_of(period.begin(), period.end(), [](char c) {
+                       return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+                     });
+  char buf[320];  // head (< 24) + period (<= 66) + four keys (< 64) + four numbers (<= 80)
+  char* p = put(buf, head);
+  if (plain) {
+    *p++ = '"';
+    p = put(p, period);
+    *p++ = '"';
+  } else {
+    out.append(buf, p);
+    append_json_string(out, period);
+    p = buf;
+  }
+  p = put(p, ",\"rx_bytes\":");
+  p = put(p, counts.rx_bytes);
+  p = put(p, ",\"rx_packets\":");
+  p = put(p, counts.rx_packets);
+  p = put(p, ",\"tx_bytes\":");
+  p = put(p, counts.tx_bytes);
+  p = put(p, ",\"tx_packets\":");
+  p = put(p, counts.tx_packets);
+  *p++ = '}';
+  out.append(buf, p);
 }
 
 // Only with --ledger: without it the line stays as it always was.
-void write_usage(JsonWriter& json, const InterfaceUsage& usage) {
-  json.key("usage").begin_object();
-  write_counts(json, "day", usage.day, usage.today);
-  write_counts(json, "month", usage.month, usage.this_month);
+void write_usage(JsonWriter& json, std::string& out, const InterfaceUsage& usage) {
+  json.key("usage").raw("");  // the writer's comma and key; the object goes straight to `out`
+  std::string& scratch = out;
+  append_counts(scratch, "{\"day\":{\"period\":", usage.day, usage.today);
+  append_counts(scratch, ",\"month\":{\"period\":", usage.month, usage.this_month);
   if (usage.quota) {
+    // One per --quota: through the writer.
+    scratch += ",\"quota\":";
+    JsonWriter quota(scratch);
     const QuotaUsage& q = *usage.quota;
-    json.key("quota").begin_object();
-    json.key("period").value(q.period);
-    json.key("kind").value(q.kind);
-    json.key("direction").value(q.direction);
-    json.key("used_bytes").value(q.used);
-    json.key("limit_bytes").value(q.limit);
-    json.key("percent").value_whole_as_integer(std::round(q.percent * 100) / 100);
-    json.key("projected_bytes").value(q.projected);
-    json.end_object();
+    quota.begin_object();
+    quota.key("period").value(q.period);
+    quota.key("kind").value(q.kind);
+    quota.key("direction").value(q.direction);
+    quota.key("used_bytes").value(q.used);
+    quota.key("limit_bytes").value(q.limit);
+    quota.key("percent").value_whole_as_integer(std::round(q.percent * 100) / 100);
+    quota.key("projected_bytes").value(q.projected);
+    quota.end_object();
   }
-  json.end_object();
+  scratch += '}';
 }
 
 }  // namespace
@@ -64,7 +104,10 @@ std::string to_ndjson(const Snapshot& snapshot) {
   // Streamed, keys in the documented order: a DOM (nlohmann's ordered_json,
   // with its linear key lookup) cost ~20x more at 1,000 interfaces.
   std::string line;
-  line.reserve(128 + snapshot.interfaces.size() * 200);
+  // With the ledger's usage (about 200 bytes more) a line sized for the
+  // counters alone was copied again as it grew.
+  const bool usage = !snapshot.interfaces.empty() && snapshot.interfaces.front().usage;
+  line.reserve(128 + snapshot.interfaces.size() * (usage ? 448 : 200));
   JsonWriter json(line);
   json.begin_object();
   json.key("source").value(snapshot.source);
@@ -80,7 +123,7 @@ std::string to_ndjson(const Snapshot& snapshot) {
     // rounding the others have at most three decimals ("rx_pps":0.333).
     for (const RateField& r : kRateFields)
       json.key(r.key).value_whole_as_integer(entry.rates.*r.field);
-    if (entry.usage) write_usage(json, *entry.usage);
+    if (entry.usage) write_usage(json, line, *entry.usage);
     json.end_object();
   }
   json.end_object();

@@ -212,6 +212,38 @@ TEST(LedgerAgent, ProcFileThirtyTwoBitWrapsAreBookedAsWraps) {
   EXPECT_NE(agent.stderr_text().find("wrap"), std::string::npos) << agent.stderr_text();
 }
 
+TEST(LedgerAgent, UciQuotaSectionsApplyAndAMalformedOneIsExitStatusTwo) {
+  TempDir dir;
+  const std::string agent = NETMON_AGENT_PATH;
+  const std::string uci = dir.file("netmon");
+  const std::string db = dir.file("uci.db");
+  {
+    std::ofstream out(uci);
+    out << "config netmon 'main'\n\toption ledger '" << db << "'\n\toption month_start '14'\n\n"
+        << "config quota\n\toption interface 'lo'\n\toption limit '5GiB'\n"
+        << "\toption period 'day'\n\toption direction 'rx'\n";
+  }
+  // The agent's own UCI reading: the ledger file, the month start and the
+  // quota show in the snapshot without any ledger option on the command line.
+  std::string line = run(agent + " --uci-config " + uci + " --count 1 -s lo");
+  auto snap = nlohmann::json::parse(line);
+  const auto& usage = snap["interfaces"]["lo"]["usage"];
+  EXPECT_EQ(usage["month"]["period"].get<std::string>().substr(7), "-14") << line;
+  EXPECT_EQ(usage["quota"]["limit_bytes"], 5ull << 30) << line;
+  EXPECT_EQ(usage["quota"]["direction"], "rx") << line;
+  EXPECT_TRUE(std::filesystem::exists(db));
+
+  {
+    std::ofstream out(uci);
+    out << "config netmon 'main'\n\toption ledger '" << db << "'\n\n"
+        << "config quota\n\toption interface 'lo'\n\toption limit '5 apples'\n";
+  }
+  EXPECT_EQ(run_status(agent + " --uci-config " + uci + " --count 1 lo >/dev/null 2>&1"), 2);
+  std::string err = run(agent + " --uci-config " + uci + " --count 1 lo 2>&1 >/dev/null; true");
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find(uci + ":6: invalid quota for 'lo'"), std::string::npos) << err;
+}
+
 TEST(LedgerAgent, ReportErrorsAreOneLine) {
   TempDir dir;
   const std::string agent = NETMON_AGENT_PATH;

@@ -295,6 +295,22 @@ TEST_F(LedgerReporterTest, EnrichAddsUsageAndQuotaToSnapshots) {
   EXPECT_GT(u["quota"]["projected_bytes"].get<uint64_t>(), 2500u);
   EXPECT_FALSE(line["interfaces"]["other"]["usage"].contains("quota"));
 
+  // The usage objects are rendered with literal keys (ndjson.cpp): byte for
+  // byte what nlohmann's ordered dump of the same line gives, key order and
+  // number spelling included.
+  const std::string ndjson = netmon::to_ndjson(s);
+  EXPECT_EQ(ndjson, nlohmann::ordered_json::parse(ndjson).dump() + "\n");
+  EXPECT_NE(ndjson.find("\"usage\":{\"day\":{\"period\":\"2026-11-30\",\"rx_bytes\":2500,"
+                        "\"rx_packets\":25,\"tx_bytes\":1000,\"tx_packets\":10},\"month\":{"
+                        "\"period\":\"2026-11\",\"rx_bytes\":2500,\"rx_packets\":25,"
+                        "\"tx_bytes\":1000,\"tx_packets\":10},\"quota\":{\"period\":"
+                        "\"2026-11-30\",\"kind\":\"day\",\"direction\":\"rx\","
+                        "\"used_bytes\":2500,\"limit_bytes\":10000,\"percent\":25,"),
+            std::string::npos)
+      << ndjson;
+  EXPECT_NE(ndjson.find("\"other\":{\"ifindex\":8,"), std::string::npos) << ndjson;
+  EXPECT_NE(ndjson.find("\"tx_packets\":0}}}}}"), std::string::npos) << ndjson;
+
   netmon::MetricsState state;
   state.latest["netdev"] = s;
   std::string text = netmon::format_metrics(state);
@@ -312,6 +328,24 @@ TEST_F(LedgerReporterTest, EnrichAddsUsageAndQuotaToSnapshots) {
                       "\"day\"} 0.25\n"),
             std::string::npos);
   EXPECT_EQ(text.find("netmon_quota_limit_bytes{interface=\"other\""), std::string::npos);
+}
+
+TEST(LedgerNdjson, UsageWithAnyPeriodTextIsValidJson) {
+  // The literal fast path takes the ledger's labels; anything else is escaped.
+  Snapshot s;
+  s.source = "netdev";
+  s.interfaces.push_back({{7, "eth0"}, {1, 2, 3, 4}, {}, {}});
+  netmon::InterfaceUsage u;
+  u.day = "a\"b\\c\n";
+  u.month = std::string(100, 'm');
+  u.today = {UINT64_MAX, 0, 1, UINT64_MAX};
+  s.interfaces[0].usage = u;
+  const std::string line = netmon::to_ndjson(s);
+  auto j = nlohmann::ordered_json::parse(line);
+  EXPECT_EQ(line, j.dump() + "\n");
+  EXPECT_EQ(j["interfaces"]["eth0"]["usage"]["day"]["period"], u.day);
+  EXPECT_EQ(j["interfaces"]["eth0"]["usage"]["month"]["period"], u.month);
+  EXPECT_EQ(j["interfaces"]["eth0"]["usage"]["day"]["rx_bytes"].get<uint64_t>(), UINT64_MAX);
 }
 
 TEST_F(LedgerReporterTest, WithoutUsageNdjsonAndMetricsHaveNoLedgerKeys) {

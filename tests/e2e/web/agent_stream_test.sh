@@ -82,7 +82,10 @@ ip -n "$ns_b" link set vB up
 
 # ---- 1 and 2: streams and the page -----------------------------------------
 port=9310
+# With the ledger and a quota on vA: the page's usage and quota bar are
+# compared with the NDJSON's "usage" too (page_probe.js).
 ip netns exec "$ns_a" "$agent" --netdev --interval 250ms --listen "127.0.0.1:$port" vA 'vnew*' \
+	--ledger "$tmp/netmon.db" --quota vA=1GiB/day \
 	>"$tmp/stdout.ndjson" 2>"$tmp/agent.err" &
 agent_pid=$!
 pids+=("$agent_pid")

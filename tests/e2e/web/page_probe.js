@@ -64,7 +64,9 @@ function displayed(n, present, absent) {
       const shown = el.querySelector('.v') || el;
       fields[el.dataset.field] = { value: el.dataset.value, text: shown.textContent, derived: 'derived' in el.dataset };
     }
-    out.interfaces[card.dataset.iface] = { ifindex: Number(card.dataset.ifindex), hidden: card.hidden, fields };
+    const quota = card.querySelector('.quota');
+    const bar = quota && !quota.hidden ? quota.querySelector('.bar i').style.width : null;
+    out.interfaces[card.dataset.iface] = { ifindex: Number(card.dataset.ifindex), hidden: card.hidden, fields, bar };
   }
   return out;
 }
@@ -113,10 +115,48 @@ function compare(shown, line) {
         }
       }
     }
+    if (d.usage) diffs.push(...compareUsage(name, s, d.usage));
     if (compareLine) {
       const m = s.fields.match;
       if (!m || m.value !== String(d.match)) diffs.push(`${name}.match: page ${m && m.value}, ndjson ${d.match}`);
     }
+  }
+  return diffs;
+}
+
+// The ledger's usage (--ledger) and quota bar against the line's "usage".
+function compareUsage(name, s, u) {
+  const diffs = [];
+  const want = {};
+  for (const p of ['day', 'month']) {
+    for (const k of ['period', 'rx_bytes', 'tx_bytes']) want[`usage.${p}.${k}`] = u[p][k];
+  }
+  if (u.quota) {
+    for (const k of ['used_bytes', 'limit_bytes', 'percent', 'projected_bytes', 'direction', 'kind']) {
+      want[`usage.quota.${k}`] = u.quota[k];
+    }
+  }
+  for (const [f, v] of Object.entries(want)) {
+    const got = s.fields[f];
+    if (!got) diffs.push(`${name}.${f}: not shown`);
+    else if (got.value !== String(v)) diffs.push(`${name}.${f}: page ${got.value}, ndjson ${v}`);
+  }
+  for (const p of ['day', 'month']) {
+    for (const k of ['rx_bytes', 'tx_bytes']) {
+      const got = s.fields[`usage.${p}.${k}`];
+      // Exact digits first, then "(x.xx MiB)": what a person reads is the count.
+      if (got && got.text.split(' B')[0].replace(/\D/g, '') !== String(u[p][k])) {
+        diffs.push(`${name}.usage.${p}.${k}: text '${got.text}' for ${u[p][k]}`);
+      }
+    }
+  }
+  if (u.quota) {
+    const pct = s.fields['usage.quota.percent'];
+    if (pct && parseFloat(pct.text) !== u.quota.percent) diffs.push(`${name}.usage.quota.percent: text '${pct.text}'`);
+    const bar = `${Math.min(100, u.quota.percent)}%`;
+    if (s.bar !== bar) diffs.push(`${name}: quota bar ${s.bar}, want ${bar}`);
+  } else if (s.bar) {
+    diffs.push(`${name}: a quota bar without a quota`);
   }
   return diffs;
 }

@@ -64,6 +64,38 @@ TEST_F(LedgerTest, BooksEveryPeriodAndSavesOnlyAtTheInterval) {
   EXPECT_EQ(l.usage("wwan0", PeriodKind::kDay, t0 + 300), (Counts{30000, 300, 3000, 30}));
 }
 
+TEST_F(LedgerTest, UsagePassesGetEachNameItsOwnTotalsWhateverTheOrder) {
+  int64_t t0 = local("2026-11-30 12:00:00");
+  Ledger l(options(), "boot-a", t0);
+  l.tick(t0, kSec, {rd(1, 0, 0, "a"), rd(2, 0, 0, "b"), rd(3, 0, 0, "c")});
+  l.tick(t0 + 1, 2 * kSec, {rd(1, 100, 1, "a"), rd(2, 200, 2, "b"), rd(3, 300, 3, "c")});
+  auto pass = [&](std::vector<std::string> names, int64_t now) {
+    l.rewind_usage();
+    std::vector<uint64_t> rx;
+    for (const std::string& n : names) {
+      Counts day, month;
+      l.usage(n, now, &day, &month);
+      EXPECT_EQ(day, month) << n;
+      rx.push_back(day.rx_bytes);
+    }
+    return rx;
+  };
+  // The order of the previous pass, another order, fewer, more, unknown names.
+  EXPECT_EQ(pass({"a", "b", "c"}, t0 + 1), (std::vector<uint64_t>{100, 200, 300}));
+  EXPECT_EQ(pass({"a", "b", "c"}, t0 + 1), (std::vector<uint64_t>{100, 200, 300}));
+  EXPECT_EQ(pass({"c", "a", "b"}, t0 + 1), (std::vector<uint64_t>{300, 100, 200}));
+  EXPECT_EQ(pass({"b"}, t0 + 2), (std::vector<uint64_t>{200}));
+  EXPECT_EQ(pass({"b", "x", "a", "c"}, t0 + 2), (std::vector<uint64_t>{200, 0, 100, 300}));
+  l.tick(t0 + 3, 3 * kSec, {rd(1, 150, 1, "a"), rd(2, 200, 2, "b"), rd(3, 300, 3, "c")});
+  EXPECT_EQ(pass({"b", "x", "a", "c"}, t0 + 3), (std::vector<uint64_t>{200, 0, 150, 300}));
+  // Without rewinding, the list wraps around rather than grows.
+  for (int i = 0; i < 100; ++i) {
+    Counts day, month;
+    l.usage("a", t0 + 3, &day, &month);
+    EXPECT_EQ(day.rx_bytes, 150u);
+  }
+}
+
 TEST_F(LedgerTest, KillNineBetweenSavesLosesNothingAndCountsNothingTwice) {
   int64_t t0 = local("2026-11-30 12:00:00");
   pid_t pid = fork();

@@ -123,7 +123,7 @@ TEST(Quota, EvaluateUsedPercentProjection) {
   ScopedTz tz("UTC");
   Calendar cal;
   cal.month_start_day = 15;
-  Quota q{"wwan0", 20000, PeriodKind::kMonth, Direction::kTotal};
+  Quota q{"wwan0", 20000, PeriodKind::kMonth, Direction::kTotal, {}};
   // Ten days into a 30-day billing month (Nov 15 .. Dec 14), 5000 bytes used.
   int64_t now = local("2026-11-25 00:00:00");
   QuotaStatus s = evaluate(q, {3000, 3, 2000, 2}, now, cal);
@@ -139,7 +139,7 @@ TEST(Quota, EvaluateUsedPercentProjection) {
   q.direction = Direction::kRx;
   EXPECT_EQ(evaluate(q, {3000, 3, 2000, 2}, now, cal).used, 3000u);
   // A day quota six hours in: projected four times the use.
-  Quota d{"eth0", 1000, PeriodKind::kDay, Direction::kTotal};
+  Quota d{"eth0", 1000, PeriodKind::kDay, Direction::kTotal, {}};
   s = evaluate(d, {100, 1, 50, 1}, local("2026-11-25 06:00:00"), cal);
   EXPECT_EQ(s.projected, 600u);
   EXPECT_EQ(s.period, "2026-11-25");

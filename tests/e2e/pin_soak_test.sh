@@ -76,6 +76,15 @@ done
 echo "soak: $stable stable veths ($with_traffic with traffic) + $((2 * churn_pairs)) churning," \
 	"attach $attach, ${soak_seconds}s, pins under $pin_dir"
 
+# ---- `ip netns exec` hides the host's bpffs: --pin there is refused ----------
+rc=0
+in_a "$agent" --bpf all --pin --count 1 >"$tmp/netns-exec.out" 2>"$tmp/netns-exec.err" || rc=$?
+if [ "$rc" -ne 1 ] || [ -s "$tmp/netns-exec.out" ] ||
+	! tail -n 1 "$tmp/netns-exec.err" | grep -q 'error: no bpffs.*ip netns exec'; then
+	fail "--pin under ip netns exec: exit $rc, stderr: $(cat "$tmp/netns-exec.err")"
+fi
+echo "soak: --pin under ip netns exec refused: $(tail -n 1 "$tmp/netns-exec.err")"
+
 # ---- the agent: started, SIGKILLed, restarted ---------------------------------
 incarnation=0
 start_agent() {

@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <memory>
 
 #include "sources/bpf/liveness.h"
@@ -59,6 +61,27 @@ bool below_sys_bpf(const std::string& dir) {
   return dir == kSysBpf || dir.rfind(std::string(kSysBpf) + "/", 0) == 0;
 }
 
+// `ip netns exec` unshares the mount namespace and mounts a sysfs named
+// after the network namespace on /sys; the system's is named "sysfs". (PID
+// 1's namespace link would say it directly, but reading it needs rights over
+// PID 1 that a container or a sandbox may not give even to root.)
+bool in_private_mount_namespace() {
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, devices, root, mount_point, word;
+    if (!(fields >> id >> parent >> devices >> root >> mount_point) || mount_point != "/sys")
+      continue;
+    while (fields >> word && word != "-") {
+    }
+    std::string fstype, source;
+    fields >> fstype >> source;
+    return fstype == "sysfs" && source != "sysfs";
+  }
+  return false;
+}
+
 std::optional<netmon_pin_meta> read_meta(int fd) {
   const uint32_t key = 0;
   netmon_pin_meta meta{};
@@ -73,6 +96,14 @@ void ensure_bpffs_for(const std::string& dir) {
   if (!below_sys_bpf(dir))
     throw Error("--pin-path " + dir + " is not on a bpf filesystem (mount one: mount -t bpf bpf " +
                 existing_ancestor(dir) + ")");
+  // `ip netns exec` gives the process a mount namespace of its own with a
+  // fresh /sys: a bpffs mounted there, and every pin in it, would die with
+  // the agent, which is the opposite of what --pin promises.
+  if (in_private_mount_namespace())
+    throw Error(std::string("no bpffs on ") + kSysBpf +
+                " in this mount namespace, which is not the system's (ip netns exec makes one): "
+                "pins would die with the agent; run it with nsenter --net=/run/netns/NAME "
+                "instead, or give --pin-path a bpffs that outlives it");
   if (mount("bpf", kSysBpf, "bpf", 0, "mode=0700") != 0) {
     int err = errno;
     throw Error(errno_message(std::string("cannot mount bpffs on ") + kSysBpf, err) +

@@ -231,6 +231,32 @@ echo "$last" | jq -e --argjson p "$PACKETS" --argjson b "$BYTES" '.interfaces.va
 	| .rx_bytes == $b and .rx_packets == $p and .tx_bytes == $b and .tx_packets == $p' >/dev/null ||
 	fail "after kill -9 and restart: want $PACKETS packets / $BYTES bytes each way on va"
 [ -e /sys/fs/bpf/netmon/counters ] || fail "a --pin agent's stop removed its pinned set"
+
+step "--bpf --pin va: upgrade to another object, SIGKILL, back again: exact totals"
+# The variant is built from the same source with -DNETMON_TEST_VARIANT: other
+# instructions, the same maps. Each start adopts the set and swaps the
+# programs in place (tc filter replace on 6.1, bpf_link_update on tcx).
+export NETMON_TEST_BPF_OBJECT=/netmon-vm/netmon_variant.bpf.o
+agent_start pin-upgraded -v --bpf --pin va --interval "$INTERVAL"
+unset NETMON_TEST_BPF_OBJECT
+grep -q "upgrading the pinned set" "$OUT/pin-upgraded.err" ||
+	fail "the variant agent did not upgrade the pinned set: $(cat "$OUT/pin-upgraded.err")"
+ping -q -c "$OUT_COUNT" -s "$OUT_SIZE" -i 0.2 -W 3 10.99.0.2 >/dev/null ||
+	fail "ping va -> vb under the upgraded programs"
+kill -KILL "$AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null
+ip netns exec peer ping -q -c "$IN_COUNT" -s "$IN_SIZE" -i 0.2 -W 3 10.99.0.1 >/dev/null ||
+	fail "ping vb -> va while no agent runs"
+agent_start pin-back -v --bpf --pin va --interval "$INTERVAL"
+sleep 0.6
+agent_stop pin-back
+grep -q "upgrading the pinned set" "$OUT/pin-back.err" ||
+	fail "the agent did not swap the variant's programs back"
+last=$(tail -n 1 "$OUT/pin-back.out")
+echo "last snapshot after upgrade, SIGKILL and back: $last"
+echo "$last" | jq -e --argjson p $((2 * PACKETS)) --argjson b $((2 * BYTES)) '.interfaces.va
+	| .rx_bytes == $b and .rx_packets == $p and .tx_bytes == $b and .tx_packets == $p' >/dev/null ||
+	fail "after the upgrade and back: want $((2 * PACKETS)) packets / $((2 * BYTES)) bytes each way on va"
 netmon-agent --unpin 2>"$OUT/unpin.err" || { cat "$OUT/unpin.err"; fail "netmon-agent --unpin exited with $?"; }
 [ ! -e /sys/fs/bpf/netmon ] || fail "--unpin left /sys/fs/bpf/netmon"
 expect_nothing_attached "--unpin"

@@ -67,6 +67,11 @@ if [ "$arch" != amd64 ]; then
 fi
 if [ -z "$agent" ] || [ ! -x "$agent" ]; then missing "netmon-agent '$agent' not built"; fi
 
+# The "upgraded" object of the --pin step, in the agent's byte order: the
+# variant its own build made beside it (ci/cross-build builds it too).
+variant=$(dirname "$(dirname "$agent")")/bpf/netmon_variant.bpf.o
+[ -f "$variant" ] || missing "no $variant (build target netmon_variant_skel_gen)"
+
 kdir=/usr/src/linux-headers-$release
 if [ "$arch" = amd64 ] && [ -f "$kdir/Makefile" ]; then
 	if ! "$here/kmod-build.sh" "$kdir" "$work"; then
@@ -97,7 +102,7 @@ log=$work/console.log
 rc=0
 "$here/run-vm.sh" --arch "$arch" --kernel "$release" \
 	--script "$here/agent-guest.sh" --script "$here/kmod-guest.sh" \
-	--module "$ko" --binary "$agent" \
+	--module "$ko" --binary "$agent" --file "$variant:/netmon-vm/netmon_variant.bpf.o" \
 	--tool ip --tool tc --tool insmod --tool rmmod --tool bpftool --tool jq \
 	--kmod sch_ingress --kmod cls_bpf --env NETMON_EXPECT_ATTACH="$attach" \
 	--timeout "$timeout" --log "$log" --stats "$work/stats" || rc=$?

@@ -115,14 +115,22 @@ INSTANTIATE_TEST_SUITE_P(Sources, LedgerCounts, ::testing::Values("--netdev", "-
                          [](const auto& info) { return info.param.substr(2); });
 
 // kill -9 between saves, traffic while the agent is down, a restart: the
-// books hold every byte the kernel counted, once.
-TEST(LedgerAgent, KillNineAndRestartLoseNothingAndCountNothingTwice) {
+// books hold every byte the kernel counted, once. The kernel's own counters
+// (--netdev) and netmon's pinned BPF maps (--bpf --pin) go on counting while
+// no agent runs, and the restarted agent credits it: same boot, same
+// ifindex, a counter not lower.
+class LedgerRestart : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LedgerRestart, KillNineAndRestartLoseNothingAndCountNothingTwice) {
   VethPair veth;
   const auto& a = veth.a();
   TempDir dir;
+  netmon::testing::Bpffs bpffs;
   const std::string db = dir.file("netmon.db");
-  const std::vector<std::string> args = {"--netdev", "--ledger",        db,   "--interval",
-                                         "200ms",    "--save-interval", "1s", a.ifname};
+  std::vector<std::string> args = {"--ledger",        db,   "--interval",     "200ms",
+                                   "--save-interval", "1s", "--" + GetParam()};
+  if (GetParam() == "bpf") args.insert(args.end(), {"--pin-path", bpffs.set()});
+  args.push_back(a.ifname);
   Counters kernel_before;
   {
     AgentProcess agent(args, a.netns);
@@ -151,7 +159,12 @@ TEST(LedgerAgent, KillNineAndRestartLoseNothingAndCountNothingTwice) {
   EXPECT_EQ(booked, kernel_delta);
   EXPECT_EQ(booked.tx_packets, 41u);
   EXPECT_EQ(booked.rx_packets, 27u);
+  if (GetParam() == "bpf")
+    run(std::string(NETMON_AGENT_PATH) + " --unpin --pin-path " + bpffs.set());
 }
+
+INSTANTIATE_TEST_SUITE_P(Sources, LedgerRestart, ::testing::Values("netdev", "bpf"),
+                         [](const auto& info) { return info.param; });
 
 // Packet counters move forward by one per row written: a driver's byte
 // counters wrap long before its packet counters do (when all four go

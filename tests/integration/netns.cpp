@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -180,5 +181,20 @@ Counters VethPair::kernel_counters(const VethEnd& end) {
 }
 
 void VethPair::delete_link() const { run("ip -n " + a_.netns + " link del " + a_.ifname); }
+
+Bpffs::Bpffs(const char* mode) {
+  char dir[] = "/tmp/netmon-pin-test-XXXXXX";
+  if (!mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
+  mount_ = dir;
+  if (mount("bpf", dir, "bpf", 0, mode) != 0) {
+    rmdir(dir);
+    throw std::runtime_error("cannot mount bpffs");
+  }
+}
+
+Bpffs::~Bpffs() {
+  umount2(mount_.c_str(), MNT_DETACH);
+  rmdir(mount_.c_str());
+}
 
 }  // namespace netmon::testing

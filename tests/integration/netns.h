@@ -72,4 +72,23 @@ class VethPair {
   VethEnd b_;
 };
 
+// A bpffs instance of the test's own, mounted on a temporary directory (not
+// under /sys/fs/bpf: `ip netns exec` mounts a fresh sysfs, which hides the
+// host's), so a real pinned set is never touched; unmounting frees whatever
+// a failed test left pinned.
+class Bpffs {
+ public:
+  // `mode` 1777 lets a test agent that is not root pin there.
+  explicit Bpffs(const char* mode = "mode=0700");
+  ~Bpffs();
+  Bpffs(const Bpffs&) = delete;
+  Bpffs& operator=(const Bpffs&) = delete;
+
+  // Where --pin-path points.
+  std::string set() const { return mount_ + "/netmon"; }
+
+ private:
+  std::string mount_;
+};
+
 }  // namespace netmon::testing

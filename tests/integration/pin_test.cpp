@@ -7,7 +7,6 @@
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,35 +24,13 @@
 using namespace std::chrono_literals;
 using netmon::Counters;
 using netmon::testing::AgentProcess;
+using netmon::testing::Bpffs;
 using netmon::testing::NetnsScope;
 using netmon::testing::run;
 using netmon::testing::VethEnd;
 using netmon::testing::VethPair;
 
 namespace {
-
-class Bpffs {
- public:
-  // `mode` 1777 lets a test agent that is not root pin there.
-  explicit Bpffs(const char* mode = "mode=0700") {
-    char dir[] = "/tmp/netmon-pin-test-XXXXXX";
-    if (!mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
-    mount_ = dir;
-    if (mount("bpf", dir, "bpf", 0, mode) != 0) {
-      rmdir(dir);
-      throw std::runtime_error("cannot mount bpffs");
-    }
-  }
-  ~Bpffs() {
-    // Dropping the mount frees whatever a failed test left pinned.
-    umount2(mount_.c_str(), MNT_DETACH);
-    rmdir(mount_.c_str());
-  }
-  std::string set() const { return mount_ + "/netmon"; }
-
- private:
-  std::string mount_;
-};
 
 Counters counters_of(const nlohmann::json& snapshot, const std::string& ifname) {
   const auto& i = snapshot.at("interfaces").at(ifname);

@@ -2,7 +2,6 @@
 
 #include <linux/if_link.h>
 #include <linux/netlink.h>
-#include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -258,58 +257,6 @@ RtnlStatus count_tc_filters(NetlinkChannel& channel, int ifindex, bool ingress, 
         if (h.nlmsg_type == RTM_NEWTFILTER) ++count;
       },
       [&] { count = 0; });
-}
-
-RtnlStatus dump_tc_filters(NetlinkChannel& channel, int ifindex, bool ingress,
-                           std::vector<TcFilterInfo>& out) {
-  struct {
-    nlmsghdr header;
-    tcmsg tc;
-  } request{};
-  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(tcmsg));
-  request.header.nlmsg_type = RTM_GETTFILTER;
-  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  request.tc.tcm_family = AF_UNSPEC;
-  request.tc.tcm_ifindex = ifindex;
-  request.tc.tcm_parent = TC_H_MAKE(TC_H_CLSACT, ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
-  out.clear();
-  return rtnl_exchange(
-      channel, &request.header,
-      [&](const nlmsghdr& h) {
-        if (h.nlmsg_type != RTM_NEWTFILTER || h.nlmsg_len < NLMSG_LENGTH(sizeof(tcmsg))) return;
-        const auto* tc = static_cast<const tcmsg*>(NLMSG_DATA(&h));
-        if (tc->tcm_handle == 0) return;
-        TcFilterInfo filter;
-        filter.handle = tc->tcm_handle;
-        filter.priority = TC_H_MAJ(tc->tcm_info) >> 16;
-        int len = static_cast<int>(h.nlmsg_len - NLMSG_LENGTH(sizeof(tcmsg)));
-        for (auto* rta = reinterpret_cast<const rtattr*>(reinterpret_cast<const char*>(tc) +
-                                                         NLMSG_ALIGN(sizeof(tcmsg)));
-             RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-          if (rta->rta_type == TCA_KIND) {
-            auto* kind = static_cast<const char*>(RTA_DATA(rta));
-            filter.kind.assign(kind, strnlen(kind, RTA_PAYLOAD(rta)));
-          } else if (rta->rta_type == TCA_OPTIONS) {
-            int olen = static_cast<int>(RTA_PAYLOAD(rta));
-            for (auto* o = static_cast<const rtattr*>(RTA_DATA(rta)); RTA_OK(o, olen);
-                 o = RTA_NEXT(o, olen)) {
-              if (o->rta_type == TCA_BPF_NAME) {
-                auto* name = static_cast<const char*>(RTA_DATA(o));
-                filter.bpf_name.assign(name, strnlen(name, RTA_PAYLOAD(o)));
-              } else if (o->rta_type == TCA_BPF_ID && RTA_PAYLOAD(o) >= sizeof(uint32_t)) {
-                std::memcpy(&filter.bpf_id, RTA_DATA(o), sizeof(uint32_t));
-              }
-            }
-          }
-        }
-        // TCA_OPTIONS of another kind reuse the same numbers for other things.
-        if (filter.kind != "bpf") {
-          filter.bpf_name.clear();
-          filter.bpf_id = 0;
-        }
-        out.push_back(std::move(filter));
-      },
-      [&] { out.clear(); });
 }
 
 LinkEventSocket::LinkEventSocket() : socket_(RTMGRP_LINK, /*nonblocking=*/true) {}

@@ -107,22 +107,6 @@ RtnlStatus dump_stats64(NetlinkChannel& channel, std::map<int, LinkStats64>& out
 // the whole dump, never a part of one.
 RtnlStatus count_tc_filters(NetlinkChannel& channel, int ifindex, bool ingress, int& count);
 
-// One filter on a clsact hook as RTM_NEWTFILTER describes it. The BPF
-// program's name and id come with the dump itself, so telling netmon's filter
-// from another tool's needs no CAP_SYS_ADMIN (bpf_prog_get_fd_by_id does).
-struct TcFilterInfo {
-  uint32_t handle = 0;
-  uint32_t priority = 0;
-  std::string kind;      // "bpf", "u32", ...
-  std::string bpf_name;  // cls_bpf only: the program's (15-character) name
-  uint32_t bpf_id = 0;   // cls_bpf only: the program's id
-};
-
-// Every filter on clsact ingress or egress of `ifindex` (chain heads, which
-// carry no handle, left out).
-RtnlStatus dump_tc_filters(NetlinkChannel& channel, int ifindex, bool ingress,
-                           std::vector<TcFilterInfo>& out);
-
 // Link creations, deletions and renames, as rtnetlink multicasts them.
 class LinkEventSocket {
  public:

@@ -410,9 +410,9 @@ bool BpfSource::adopt(const Link& link, Watched& w) {
   auto held = [&](Hook hook) {
     if (const char* name = pin_hook_name(hook)) return links.count(name) > 0;
     if (!(flags & pin_flag(hook))) return false;
-    std::optional<TcFilterInfo> filter =
+    std::optional<TcFilterEntry> filter =
         tc_filter_at_our_slot(link.ifindex, hook == Hook::kTcIngress);
-    return filter && is_netmon_filter(*filter) && !live_agent_of(filter->bpf_id);
+    return filter && is_netmon_filter(*filter) && !live_agent_of(filter->bpf_prog_id);
   };
   if (!held(rx) || !held(tx)) {
     // Not all of it: start over, so that nothing counts twice.
@@ -480,8 +480,8 @@ void BpfSource::started() {
     if (if_indextoname(static_cast<unsigned>(ifindex), name)) {
       for (bool ingress : {true, false}) {
         if (!(flags & (ingress ? NETMON_PIN_TC_INGRESS : NETMON_PIN_TC_EGRESS))) continue;
-        std::optional<TcFilterInfo> filter = tc_filter_at_our_slot(ifindex, ingress);
-        if (filter && is_netmon_filter(*filter) && !live_agent_of(filter->bpf_id))
+        std::optional<TcFilterEntry> filter = tc_filter_at_our_slot(ifindex, ingress);
+        if (filter && is_netmon_filter(*filter) && !live_agent_of(filter->bpf_prog_id))
           detach_tc_slot(ifindex, ingress);
       }
       if (flags & NETMON_PIN_CLSACT_OURS) remove_clsact_if_unused(Link{ifindex, name});

@@ -15,8 +15,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 
 #include "sources/bpf/liveness.h"
 #include "sources/bpf/tc_attach.h"
@@ -268,9 +268,9 @@ int unpin_set(const std::string& dir) {
     if (!if_indextoname(static_cast<unsigned>(ifindex), name)) continue;  // gone, and its filters
     for (bool ingress : {true, false}) {
       if (!(flags & (ingress ? NETMON_PIN_TC_INGRESS : NETMON_PIN_TC_EGRESS))) continue;
-      std::optional<TcFilterInfo> filter = tc_filter_at_our_slot(ifindex, ingress);
+      std::optional<TcFilterEntry> filter = tc_filter_at_our_slot(ifindex, ingress);
       // A live agent without --pin may have taken the slot over since.
-      if (!filter || !is_netmon_filter(*filter) || live_agent_of(filter->bpf_id)) continue;
+      if (!filter || !is_netmon_filter(*filter) || live_agent_of(filter->bpf_prog_id)) continue;
       if (int err = detach_tc_slot(ifindex, ingress); err != 0 && err != -ENOENT)
         spdlog::warn("failed to remove the netmon filter from '{}' ({}): {}", name,
                      ingress ? "tc ingress" : "tc egress", std::strerror(-err));

@@ -157,7 +157,7 @@ class ClsactQdisc : public Attachment {
 // A filter at our handle/priority before we attached: a dead agent's or,
 // with `adopt`, our pinned set's (the caller replaces it), a live agent's
 // (refuse), or another tool's (refuse).
-void check_replaceable(const Link& link, Hook hook, const TcFilterInfo& filter, bool adopt) {
+void check_replaceable(const Link& link, Hook hook, const TcFilterEntry& filter, bool adopt) {
   if (!is_netmon_filter(filter)) {
     char where[64];
     snprintf(where, sizeof(where), "handle 0x%x priority %u", kTcHandle, kTcPriority);
@@ -166,7 +166,7 @@ void check_replaceable(const Link& link, Hook hook, const TcFilterInfo& filter, 
                            (filter.bpf_name.empty() ? "" : " '" + filter.bpf_name + "'"));
   }
   if (adopt) return;
-  if (std::optional<int> pid = live_agent_of(filter.bpf_id))
+  if (std::optional<int> pid = live_agent_of(filter.bpf_prog_id))
     throw_attach_error(link, hook, EBUSY,
                        *pid > 0
                            ? "another netmon agent (pid " + std::to_string(*pid) + ") is attached"
@@ -221,7 +221,7 @@ std::unique_ptr<Attachment> attach_xdp(int prog_fd, const Link& link) {
 
 std::unique_ptr<Attachment> attach_tc(int prog_fd, const Link& link, Hook hook, bool adopt,
                                       bool* replaced) {
-  std::optional<TcFilterInfo> found = tc_filter_at_our_slot(link.ifindex, is_ingress(hook));
+  std::optional<TcFilterEntry> found = tc_filter_at_our_slot(link.ifindex, is_ingress(hook));
   if (found) check_replaceable(link, hook, *found, adopt);
   if (replaced) *replaced = found.has_value();
 
@@ -248,17 +248,18 @@ std::unique_ptr<Attachment> adopt_link(Fd link_fd, int prog_fd, const Link& link
   return std::make_unique<LinkAttachment>(std::move(link_fd), link, hook);
 }
 
-std::optional<TcFilterInfo> tc_filter_at_our_slot(int ifindex, bool ingress) {
+std::optional<TcFilterEntry> tc_filter_at_our_slot(int ifindex, bool ingress) {
   RtnlSocket rtnl;
-  std::vector<TcFilterInfo> filters;
+  std::vector<TcFilterEntry> filters;
   // EINVAL/ENOENT: no clsact qdisc, so no filter either.
   if (RtnlStatus status = dump_tc_filters(rtnl, ifindex, ingress, filters)) return std::nullopt;
-  for (TcFilterInfo& filter : filters)
-    if (filter.handle == kTcHandle && filter.priority == kTcPriority) return std::move(filter);
+  for (TcFilterEntry& filter : filters)
+    if (filter.chain == 0 && filter.handle == kTcHandle && filter.priority == kTcPriority)
+      return std::move(filter);
   return std::nullopt;
 }
 
-bool is_netmon_filter(const TcFilterInfo& filter) {
+bool is_netmon_filter(const TcFilterEntry& filter) {
   return filter.kind == "bpf" && filter.bpf_name.rfind(kProgramNamePrefix, 0) == 0;
 }
 

@@ -13,7 +13,7 @@
 
 #include "core/counters.h"
 #include "sys/fd.h"
-#include "sys/rtnl.h"
+#include "sys/rtnl_tc.h"
 
 namespace netmon {
 
@@ -67,9 +67,9 @@ std::unique_ptr<Attachment> attach_tc(int prog_fd, const Link& link, Hook hook, 
                                       bool* replaced = nullptr);
 
 // Our handle/priority's filter on clsact ingress or egress, if any.
-std::optional<TcFilterInfo> tc_filter_at_our_slot(int ifindex, bool ingress);
+std::optional<TcFilterEntry> tc_filter_at_our_slot(int ifindex, bool ingress);
 // Whether it is a netmon program's (by name: no CAP_SYS_ADMIN needed).
-bool is_netmon_filter(const TcFilterInfo& filter);
+bool is_netmon_filter(const TcFilterEntry& filter);
 // Removes our handle/priority's filter; 0 or a negative errno.
 int detach_tc_slot(int ifindex, bool ingress);
 // Removes the clsact qdisc if no filter at all is left on it.

@@ -21,13 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
 saves=${NETMON_BENCH_SAVES:-120}
 [ "$(id -u)" -eq 0 ] || bench_die "needs root (namespaces)"
-if [ -n "${NETMON_BENCH_AGENT:-}" ]; then
-	agent=$(realpath "$NETMON_BENCH_AGENT")
-else
-	cmake --build "$build" --target netmon-agent -j2 >/dev/null
-	agent=$(cd "$build" && pwd)/agent/netmon-agent
-fi
-[ -x "$agent" ] || bench_die "no agent at $agent"
+agent=$(bench_agent "$build")
 
 tag=$$
 ns=nmf$tag peer=nmg$tag

@@ -20,6 +20,20 @@ trap 'exit 130' INT TERM
 
 bench_die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 
+# The agent to measure: NETMON_BENCH_AGENT, else the build's (brought up to
+# date first). Prints its absolute path.
+bench_agent() {
+	local agent
+	if [ -n "${NETMON_BENCH_AGENT:-}" ]; then
+		agent=$(realpath "$NETMON_BENCH_AGENT")
+	else
+		cmake --build "$1" --target netmon-agent -j2 >/dev/null
+		agent=$(cd "$1" && pwd)/agent/netmon-agent
+	fi
+	[ -x "$agent" ] || bench_die "no agent at $agent"
+	echo "$agent"
+}
+
 # One-minute load average: printed beside every figure, because the figures
 # move with whatever else the machine is doing.
 bench_load() { cut -d' ' -f1 /proc/loadavg; }

@@ -53,13 +53,7 @@ cost_interval_ms=20
 [ "$(id -u)" -eq 0 ] || bench_die "needs root (namespaces, BPF)"
 [ "$k" -ge 2 ] || k=2
 
-if [ -n "${NETMON_BENCH_AGENT:-}" ]; then
-	agent=$(realpath "$NETMON_BENCH_AGENT")
-else
-	cmake --build "$build" --target netmon-agent -j2 >/dev/null
-	agent=$(cd "$build" && pwd)/agent/netmon-agent
-fi
-[ -x "$agent" ] || bench_die "no agent at $agent"
+agent=$(bench_agent "$build")
 if [ "$with_node_exporter" -ne 0 ] && ! command -v prometheus-node-exporter >/dev/null; then
 	bench_apt_install prometheus-node-exporter ||
 		{ echo "# prometheus-node-exporter unavailable: comparison skipped" >&2; with_node_exporter=0; }

@@ -45,13 +45,7 @@ for module in puppeteer-core ws; do
 	[ -d "$node_modules/$module" ] || bench_die "no $module in $node_modules: run ci/npm-deps"
 done
 
-if [ -n "${NETMON_BENCH_AGENT:-}" ]; then
-	agent=$(realpath "$NETMON_BENCH_AGENT")
-else
-	cmake --build "$build" --target netmon-agent -j2 >/dev/null
-	agent=$(cd "$build" && pwd)/agent/netmon-agent
-fi
-[ -x "$agent" ] || bench_die "no agent at $agent"
+agent=$(bench_agent "$build")
 
 tag=$$
 ns=nmw$tag

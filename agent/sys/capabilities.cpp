@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <linux/capability.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -75,19 +76,6 @@ void drop_handler(int) {
   errno = saved;
 }
 
-std::vector<pid_t> other_threads() {
-  std::vector<pid_t> tids;
-  DIR* dir = ::opendir("/proc/self/task");
-  if (!dir) throw Error(errno_message("cannot list the agent's threads", errno));
-  const pid_t self = static_cast<pid_t>(::syscall(SYS_gettid));
-  while (dirent* entry = ::readdir(dir)) {
-    const pid_t tid = static_cast<pid_t>(std::atoi(entry->d_name));
-    if (tid > 0 && tid != self) tids.push_back(tid);
-  }
-  ::closedir(dir);
-  return tids;
-}
-
 uint64_t hex_field(const std::string& status, const std::string& name, bool* found) {
   const std::string key = "\n" + name + ":";
   size_t at = ("\n" + status).find(key);
@@ -103,6 +91,50 @@ std::string read_status(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+std::string thread_status(pid_t tid) {
+  return read_status("/proc/self/task/" + std::to_string(tid) + "/status");
+}
+
+std::string link_target(const std::string& path) {
+  char target[4096];
+  const ssize_t n = ::readlink(path.c_str(), target, sizeof(target));
+  return n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string();
+}
+
+// Under qemu-user, /proc/self/task also lists the emulator's own threads,
+// which run no agent code and never take the drop signal. qemu answers
+// /proc/self/exe with the guest program but not /proc/self/task/N/exe, so a
+// thread whose executable differs is the emulator's. On a real kernel every
+// thread shares one executable: nothing is skipped there.
+bool foreign_thread(pid_t tid) {
+  const std::string ours = link_target("/proc/self/exe");
+  const std::string its = link_target("/proc/self/task/" + std::to_string(tid) + "/exe");
+  return !ours.empty() && !its.empty() && ours != its;
+}
+
+// The agent's other threads, each named once in a warning when it is
+// foreign.
+std::vector<pid_t> other_threads() {
+  std::vector<pid_t> tids;
+  DIR* dir = ::opendir("/proc/self/task");
+  if (!dir) throw Error(errno_message("cannot list the agent's threads", errno));
+  const pid_t self = static_cast<pid_t>(::syscall(SYS_gettid));
+  while (dirent* entry = ::readdir(dir)) {
+    const pid_t tid = static_cast<pid_t>(std::atoi(entry->d_name));
+    if (tid <= 0 || tid == self) continue;
+    if (foreign_thread(tid)) {
+      spdlog::debug(
+          "thread {} blocks every real-time signal: not the agent's (an emulator's?), "
+          "left as it is",
+          tid);
+      continue;
+    }
+    tids.push_back(tid);
+  }
+  ::closedir(dir);
+  return tids;
 }
 
 }  // namespace
@@ -153,7 +185,7 @@ void drop_capabilities(const std::vector<int>& keep_list) {
   // meanwhile by a thread that had not dropped yet, would still hold all.
   for (pid_t tid : other_threads()) {
     const std::string path = "/proc/self/task/" + std::to_string(tid) + "/status";
-    const std::string status = read_status(path);
+    const std::string status = thread_status(tid);
     CapabilitySets sets;
     if (status.empty()) continue;  // ended
     if (!parse_capability_sets(status, &sets))

@@ -25,13 +25,7 @@ seconds=${NETMON_BENCH_SECONDS:-60}
 save_interval=${NETMON_BENCH_SAVE_INTERVAL:-5m}
 [ "$(id -u)" -eq 0 ] || bench_die "needs root (namespaces)"
 
-if [ -n "${NETMON_BENCH_AGENT:-}" ]; then
-	agent=$(realpath "$NETMON_BENCH_AGENT")
-else
-	cmake --build "$build" --target netmon-agent -j2 >/dev/null
-	agent=$(cd "$build" && pwd)/agent/netmon-agent
-fi
-[ -x "$agent" ] || bench_die "no agent at $agent"
+agent=$(bench_agent "$build")
 
 tag=$$
 ns=nml$tag

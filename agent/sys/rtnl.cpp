@@ -2,7 +2,6 @@
 
 #include <linux/if_link.h>
 #include <linux/netlink.h>
-#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -237,26 +236,6 @@ RtnlStatus dump_stats64(NetlinkChannel& channel, std::map<int, LinkStats64>& out
         }
       },
       [&] { out.clear(); });
-}
-
-RtnlStatus count_tc_filters(NetlinkChannel& channel, int ifindex, bool ingress, int& count) {
-  struct {
-    nlmsghdr header;
-    tcmsg tc;
-  } request{};
-  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(tcmsg));
-  request.header.nlmsg_type = RTM_GETTFILTER;
-  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  request.tc.tcm_family = AF_UNSPEC;
-  request.tc.tcm_ifindex = ifindex;
-  request.tc.tcm_parent = TC_H_MAKE(TC_H_CLSACT, ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
-  count = 0;
-  return rtnl_exchange(
-      channel, &request.header,
-      [&](const nlmsghdr& h) {
-        if (h.nlmsg_type == RTM_NEWTFILTER) ++count;
-      },
-      [&] { count = 0; });
 }
 
 LinkEventSocket::LinkEventSocket() : socket_(RTMGRP_LINK, /*nonblocking=*/true) {}

@@ -103,10 +103,6 @@ struct LinkStats64 {
 // lighter than RTM_GETLINK.
 RtnlStatus dump_stats64(NetlinkChannel& channel, std::map<int, LinkStats64>& out);
 
-// Filters (of any kind, any owner) on clsact ingress or egress of `ifindex`:
-// the whole dump, never a part of one.
-RtnlStatus count_tc_filters(NetlinkChannel& channel, int ifindex, bool ingress, int& count);
-
 // Link creations, deletions and renames, as rtnetlink multicasts them.
 class LinkEventSocket {
  public:

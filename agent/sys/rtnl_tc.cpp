@@ -26,6 +26,22 @@ struct TcRequest {
   tcmsg tc;
 };
 
+// A dump request for the filters or qdiscs of `ifindex` (parent 0: all).
+TcRequest tc_dump_request(uint16_t type, int ifindex, uint32_t parent = 0) {
+  TcRequest request{};
+  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(tcmsg));
+  request.header.nlmsg_type = type;
+  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  request.tc.tcm_family = AF_UNSPEC;
+  request.tc.tcm_ifindex = ifindex;
+  request.tc.tcm_parent = parent;
+  return request;
+}
+
+uint32_t clsact_parent(bool ingress) {
+  return TC_H_MAKE(TC_H_CLSACT, ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+}
+
 std::string string_attr(const rtattr* rta) {
   auto* text = static_cast<const char*>(RTA_DATA(rta));
   return std::string(text, strnlen(text, RTA_PAYLOAD(rta)));
@@ -70,15 +86,20 @@ std::optional<TcFilterEntry> parse_filter(const nlmsghdr& h) {
 
 }  // namespace
 
+RtnlStatus count_tc_filters(NetlinkChannel& channel, int ifindex, bool ingress, int& count) {
+  TcRequest request = tc_dump_request(RTM_GETTFILTER, ifindex, clsact_parent(ingress));
+  count = 0;
+  return rtnl_exchange(
+      channel, &request.header,
+      [&](const nlmsghdr& h) {
+        if (h.nlmsg_type == RTM_NEWTFILTER) ++count;
+      },
+      [&] { count = 0; });
+}
+
 RtnlStatus dump_tc_filters(NetlinkChannel& channel, int ifindex, bool ingress,
                            std::vector<TcFilterEntry>& out) {
-  TcRequest request{};
-  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(tcmsg));
-  request.header.nlmsg_type = RTM_GETTFILTER;
-  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  request.tc.tcm_family = AF_UNSPEC;
-  request.tc.tcm_ifindex = ifindex;
-  request.tc.tcm_parent = TC_H_MAKE(TC_H_CLSACT, ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+  TcRequest request = tc_dump_request(RTM_GETTFILTER, ifindex, clsact_parent(ingress));
   out.clear();
   RtnlStatus status = rtnl_exchange(
       channel, &request.header,
@@ -96,12 +117,7 @@ RtnlStatus dump_tc_filters(NetlinkChannel& channel, int ifindex, bool ingress,
 }
 
 RtnlStatus ingress_qdisc_kind(NetlinkChannel& channel, int ifindex, std::string& kind) {
-  TcRequest request{};
-  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(tcmsg));
-  request.header.nlmsg_type = RTM_GETQDISC;
-  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  request.tc.tcm_family = AF_UNSPEC;
-  request.tc.tcm_ifindex = ifindex;
+  TcRequest request = tc_dump_request(RTM_GETQDISC, ifindex);
   kind.clear();
   return rtnl_exchange(
       channel, &request.header,

@@ -24,6 +24,10 @@ struct TcFilterEntry {
   std::string bpf_name;      // cls_bpf only: TCA_BPF_NAME (program or "file:[section]")
 };
 
+// Filters (of any kind, any owner) on clsact ingress or egress of `ifindex`:
+// the whole dump, never a part of one.
+RtnlStatus count_tc_filters(NetlinkChannel& channel, int ifindex, bool ingress, int& count);
+
 // The filters on clsact ingress or egress of `ifindex`, in the order the
 // kernel runs them: chain 0 first, then by priority, and within one priority
 // of cls_bpf newest first (cls_bpf adds to the head of its list). The

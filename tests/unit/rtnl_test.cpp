@@ -14,6 +14,8 @@
 #include <deque>
 #include <vector>
 
+#include "sys/rtnl_tc.h"
+
 using netmon::count_tc_filters;
 using netmon::NetlinkChannel;
 using netmon::RtnlStatus;

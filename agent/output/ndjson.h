@@ -10,6 +10,10 @@ namespace netmon {
 // One complete JSON object terminated by '\n'; keys in the documented order.
 std::string to_ndjson(const Snapshot& snapshot);
 
+// The value of an interface's "usage" key, rendered from its fields (never
+// from usage.json): what to_ndjson writes when usage.json is null.
+void append_usage_json(std::string& out, const InterfaceUsage& usage);
+
 // Writes all of `line` to `fd`, retrying partial writes and EINTR, so a
 // reader never sees half a line. Returns false when the reader has gone
 // (EPIPE); throws Error on any other failure.

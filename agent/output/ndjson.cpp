@@ -107,9 +107,15 @@ void append_usage_json(std::string& out, const InterfaceUsage& usage) {
 }
 
 std::string to_ndjson(const Snapshot& snapshot) {
+  std::string line;
+  to_ndjson(snapshot, line);
+  return line;
+}
+
+void to_ndjson(const Snapshot& snapshot, std::string& line) {
   // Streamed, keys in the documented order: a DOM (nlohmann's ordered_json,
   // with its linear key lookup) cost ~20x more at 1,000 interfaces.
-  std::string line;
+  line.clear();
   // With the ledger's usage (about 200 bytes more) a line sized for the
   // counters alone was copied again as it grew.
   const bool usage = !snapshot.interfaces.empty() && snapshot.interfaces.front().usage;
@@ -144,7 +150,6 @@ std::string to_ndjson(const Snapshot& snapshot) {
   }
   json.end_object();
   line += '\n';
-  return line;
 }
 
 bool write_line(int fd, const std::string& line) {

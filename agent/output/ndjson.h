@@ -9,6 +9,10 @@ namespace netmon {
 
 // One complete JSON object terminated by '\n'; keys in the documented order.
 std::string to_ndjson(const Snapshot& snapshot);
+// The same into `line` (its old content dropped): a caller that keeps the
+// string reuses its buffer, where a fresh ~300 KB line each tick was mapped,
+// faulted in page by page and unmapped again.
+void to_ndjson(const Snapshot& snapshot, std::string& line);
 
 // The value of an interface's "usage" key, rendered from its fields (never
 // from usage.json): what to_ndjson writes when usage.json is null.

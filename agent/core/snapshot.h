@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,12 @@ struct QuotaUsage {
   uint64_t limit = 0;
   double percent = 0;
   uint64_t projected = 0;
+
+  bool operator==(const QuotaUsage& o) const {
+    return used == o.used && limit == o.limit && percent == o.percent && projected == o.projected &&
+           period == o.period && kind == o.kind && direction == o.direction;
+  }
+  bool operator!=(const QuotaUsage& o) const { return !(*this == o); }
 };
 
 // What the usage ledger (--ledger) has booked for an interface in the
@@ -39,6 +46,11 @@ struct InterfaceUsage {
   Counters today;
   Counters this_month;
   std::optional<QuotaUsage> quota;
+  // The object above as NDJSON, when the ledger kept it from an earlier tick
+  // (an idle interface's usage does not change for a day): to_ndjson copies
+  // it instead of rendering again. Null: rendered from the fields. Whoever
+  // sets it must keep it equal to render_usage_json() of the fields.
+  std::shared_ptr<const std::string> json;
 };
 
 struct InterfaceSnapshot {

@@ -191,10 +191,19 @@ TickResult Booker::tick(int64_t wall, int64_t mono_ns, const std::vector<Reading
   }
   clock_bad_ = !ok;
   res.bookings.reserve(res.bookings.size() + readings.size());
-  for (const Reading& r : readings) {
-    auto it = states_.find(r.name);
+  // Sources list the same interfaces in the same order tick after tick:
+  // the previous tick's entry at the same position is found without hashing
+  // the name (entries are never erased, so the pointers stay valid).
+  if (order_.size() < readings.size()) order_.resize(readings.size(), nullptr);
+  for (size_t i = 0; i < readings.size(); ++i) {
+    const Reading& r = readings[i];
+    StateEntry* it = order_[i];
+    if (!it || it->first != r.name) {
+      auto found = states_.find(r.name);
+      it = found == states_.end() ? nullptr : &*found;
+    }
     Counts delta;
-    if (it == states_.end()) {
+    if (!it) {
       delta = first_sight(r, res.notes);
       State st;
       st.ifindex = r.ifindex;
@@ -202,10 +211,11 @@ TickResult Booker::tick(int64_t wall, int64_t mono_ns, const std::vector<Reading
       // keeps the old identity so a restart derives the same credit again.
       st.unbooked_first = !ok && restored_.count(r.name);
       st.booked_through = r.counts;  // a baseline books nothing; otherwise set below
-      it = states_.emplace(r.name, st).first;
+      it = &*states_.emplace(r.name, st).first;
     } else {
       delta = step(r.name, it->second, r, mono_ns, res.notes);
     }
+    order_[i] = it;
     State& st = it->second;
     st.ifindex = r.ifindex;
     st.last = r.counts;

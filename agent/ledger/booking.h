@@ -163,6 +163,8 @@ class Booker {
   int64_t back_since_ns_ = -1;  // monotonic time the clock was first seen behind
   std::unordered_map<std::string, Identity> restored_;
   std::unordered_map<std::string, State> states_;
+  using StateEntry = std::pair<const std::string, State>;
+  std::vector<StateEntry*> order_;  // the last tick's entries, by position in its readings
   struct HeldSlot {
     int64_t mono_ns = 0;  // the latest reading that went into the slot
     std::map<std::string, Counts> by_name;

@@ -129,6 +129,7 @@ void LedgerReporter::enrich(Snapshot& snapshot) {
   const std::string month = ledger::period_label(
       ledger::PeriodKind::kMonth, ledger::period_start(ledger::PeriodKind::kMonth, now, cal), cal);
   ledger_->rewind_usage();
+  size_t n = 0;
   for (InterfaceSnapshot& entry : snapshot.interfaces) {
     InterfaceUsage usage;
     usage.day = day;
@@ -137,25 +138,38 @@ void LedgerReporter::enrich(Snapshot& snapshot) {
     ledger_->usage(entry.link.name, now, &today, &this_month);
     usage.today = to_counters(today);
     usage.this_month = to_counters(this_month);
-    if (config_.ledger.quotas.empty()) {
-      entry.usage = std::move(usage);
-      continue;
-    }
-    if (auto status = ledger_->quota_status(entry.link.name, now)) {
-      for (const ledger::Quota& q : config_.ledger.quotas) {
-        if (q.name != entry.link.name) continue;
-        usage.quota = QuotaUsage{status->period,
-                                 ledger::period_name(q.period),
-                                 ledger::direction_name(q.direction),
-                                 status->used,
-                                 status->limit,
-                                 status->percent,
-                                 status->projected};
-        break;
+    if (!config_.ledger.quotas.empty()) {
+      if (auto status = ledger_->quota_status(entry.link.name, now)) {
+        for (const ledger::Quota& q : config_.ledger.quotas) {
+          if (q.name != entry.link.name) continue;
+          usage.quota = QuotaUsage{status->period,
+                                   ledger::period_name(q.period),
+                                   ledger::direction_name(q.direction),
+                                   status->used,
+                                   status->limit,
+                                   status->percent,
+                                   status->projected};
+          break;
+        }
       }
+    }
+    if (n == rendered_.size()) rendered_.emplace_back();
+    RenderedUsage& last = rendered_[n++];
+    const InterfaceUsage& was = last.usage;
+    if (!was.json || last.name != entry.link.name || was.today != usage.today ||
+        was.this_month != usage.this_month || was.day != usage.day || was.month != usage.month ||
+        was.quota != usage.quota) {
+      auto json = std::make_shared<std::string>();
+      append_usage_json(*json, usage);
+      usage.json = std::move(json);
+      last.name = entry.link.name;
+      last.usage = usage;
+    } else {
+      usage.json = was.json;
     }
     entry.usage = std::move(usage);
   }
+  rendered_.resize(n);
 }
 
 void LedgerReporter::on_quota(const ledger::QuotaAlert& alert) {

@@ -59,7 +59,17 @@ class LedgerReporter : public Reporter, private ledger::LedgerEvents {
   void run_hook(const ledger::QuotaAlert& alert);
   void reap_hooks();
 
+  // The usage last rendered for each interface, in the snapshot's order:
+  // an interface whose figures have not changed since (every idle one
+  // without a quota) reuses the rendered object instead of rendering it
+  // again each tick, which cost more than booking it.
+  struct RenderedUsage {
+    std::string name;
+    InterfaceUsage usage;  // the fields `usage.json` was rendered from
+  };
+
   LedgerReporterConfig config_;
+  std::vector<RenderedUsage> rendered_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<Reporter> inner_;
   std::vector<pid_t> hooks_;

@@ -77,13 +77,21 @@ void append_counts(std::string& out, std::string_view head, const std::string& p
 // Only with --ledger: without it the line stays as it always was.
 void write_usage(JsonWriter& json, std::string& out, const InterfaceUsage& usage) {
   json.key("usage").raw("");  // the writer's comma and key; the object goes straight to `out`
-  std::string& scratch = out;
-  append_counts(scratch, "{\"day\":{\"period\":", usage.day, usage.today);
-  append_counts(scratch, ",\"month\":{\"period\":", usage.month, usage.this_month);
+  if (usage.json)
+    out += *usage.json;
+  else
+    append_usage_json(out, usage);
+}
+
+}  // namespace
+
+void append_usage_json(std::string& out, const InterfaceUsage& usage) {
+  append_counts(out, "{\"day\":{\"period\":", usage.day, usage.today);
+  append_counts(out, ",\"month\":{\"period\":", usage.month, usage.this_month);
   if (usage.quota) {
     // One per --quota: through the writer.
-    scratch += ",\"quota\":";
-    JsonWriter quota(scratch);
+    out += ",\"quota\":";
+    JsonWriter quota(out);
     const QuotaUsage& q = *usage.quota;
     quota.begin_object();
     quota.key("period").value(q.period);
@@ -95,15 +103,19 @@ void write_usage(JsonWriter& json, std::string& out, const InterfaceUsage& usage
     quota.key("projected_bytes").value(q.projected);
     quota.end_object();
   }
-  scratch += '}';
+  out += '}';
 }
 
-}  // namespace
-
 std::string to_ndjson(const Snapshot& snapshot) {
+  std::string line;
+  to_ndjson(snapshot, line);
+  return line;
+}
+
+void to_ndjson(const Snapshot& snapshot, std::string& line) {
   // Streamed, keys in the documented order: a DOM (nlohmann's ordered_json,
   // with its linear key lookup) cost ~20x more at 1,000 interfaces.
-  std::string line;
+  line.clear();
   // With the ledger's usage (about 200 bytes more) a line sized for the
   // counters alone was copied again as it grew.
   const bool usage = !snapshot.interfaces.empty() && snapshot.interfaces.front().usage;
@@ -138,7 +150,6 @@ std::string to_ndjson(const Snapshot& snapshot) {
   }
   json.end_object();
   line += '\n';
-  return line;
 }
 
 bool write_line(int fd, const std::string& line) {

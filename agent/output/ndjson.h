@@ -9,6 +9,14 @@ namespace netmon {
 
 // One complete JSON object terminated by '\n'; keys in the documented order.
 std::string to_ndjson(const Snapshot& snapshot);
+// The same into `line` (its old content dropped): a caller that keeps the
+// string reuses its buffer, where a fresh ~300 KB line each tick was mapped,
+// faulted in page by page and unmapped again.
+void to_ndjson(const Snapshot& snapshot, std::string& line);
+
+// The value of an interface's "usage" key, rendered from its fields (never
+// from usage.json): what to_ndjson writes when usage.json is null.
+void append_usage_json(std::string& out, const InterfaceUsage& usage);
 
 // Writes all of `line` to `fd`, retrying partial writes and EINTR, so a
 // reader never sees half a line. Returns false when the reader has gone

@@ -9,9 +9,9 @@ bool SnapshotReporter::report(const std::vector<Link>& links,
                               int64_t wall_ms) {
   Snapshot snapshot = builder_.build(links, readings.at(0), monotonic_ns, wall_ms);
   if (enrich_) enrich_(snapshot);
-  std::string line = to_ndjson(snapshot);
-  for (SnapshotObserver* observer : observers_) observer->on_snapshot(snapshot, line);
-  return out_fd_ < 0 || write_line(out_fd_, line);
+  to_ndjson(snapshot, line_);
+  for (SnapshotObserver* observer : observers_) observer->on_snapshot(snapshot, line_);
+  return out_fd_ < 0 || write_line(out_fd_, line_);
 }
 
 }  // namespace netmon

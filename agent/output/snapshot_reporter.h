@@ -29,6 +29,7 @@ class SnapshotReporter : public Reporter {
   int out_fd_;
   std::vector<SnapshotObserver*> observers_;
   std::function<void(Snapshot&)> enrich_;
+  std::string line_;  // kept across ticks: its buffer is reused
 };
 
 }  // namespace netmon

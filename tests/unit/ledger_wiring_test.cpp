@@ -330,6 +330,78 @@ TEST_F(LedgerReporterTest, EnrichAddsUsageAndQuotaToSnapshots) {
   EXPECT_EQ(text.find("netmon_quota_limit_bytes{interface=\"other\""), std::string::npos);
 }
 
+// An interface's usage object is rendered once and reused while its
+// figures stand still (LedgerReporter::enrich): every line must be byte for
+// byte what rendering every object afresh gives, through traffic, a quota
+// projection that moves with the clock alone, and a day and month rollover.
+TEST_F(LedgerReporterTest, CachedUsageRendersLikeFreshAcrossRolloverAndQuota) {
+  auto r = make({quota_of("eth0=100000/day:rx")});
+  uint64_t rx = 0;
+  auto step = [&](uint64_t more, int64_t seconds) {
+    g_wall += seconds;
+    g_boot_ns += seconds * 1'000'000'000;
+    rx += more;
+    CounterMap m;
+    m[7] = Counters{rx, rx / 100, 0, 0};
+    m[8] = Counters{5000, 50, 7000, 70};  // never moves
+    std::vector<Link> links{{7, "eth0"}, {8, "idle"}};
+    r->report(links, {m}, g_boot_ns, g_wall * 1000);
+    Snapshot s;
+    s.source = "netdev";
+    s.ts_ms = g_wall * 1000;
+    for (const Link& l : links) s.interfaces.push_back({l, m[l.ifindex], {}, {}});
+    r->enrich(s);
+    return s;
+  };
+  auto fresh = [](Snapshot s) {
+    for (auto& i : s.interfaces) i.usage->json.reset();
+    return netmon::to_ndjson(s);
+  };
+  std::vector<std::string> lines;
+  std::shared_ptr<const std::string> idle_json;
+  int idle_reused = 0;
+  // 12:00 to 23:59:5x on 2026-11-30, then past midnight: a new day and a
+  // new month (UTC).
+  const int64_t steps[] = {1, 1, 1, 3600, 1, 1, 43200 - 3600 - 6, 1, 1, 1, 1, 1};
+  for (size_t k = 0; k < std::size(steps); ++k) {
+    Snapshot s = step(k % 3 == 1 ? 1000 : 0, steps[k]);
+    for (const auto& i : s.interfaces) {
+      ASSERT_TRUE(i.usage && i.usage->json) << i.link.name;
+      std::string expect;
+      netmon::append_usage_json(expect, *i.usage);
+      EXPECT_EQ(*i.usage->json, expect) << i.link.name << " at step " << k;
+    }
+    const std::string line = netmon::to_ndjson(s);
+    EXPECT_EQ(line, fresh(s)) << "step " << k;
+    lines.push_back(line);
+    const auto& idle = s.interfaces[1].usage->json;
+    if (idle == idle_json) ++idle_reused;
+    idle_json = idle;
+  }
+  // The clock alone moves eth0's projection: consecutive idle ticks differ.
+  auto usage_of = [](const std::string& line, const char* name) {
+    return nlohmann::json::parse(line)["interfaces"][name]["usage"];
+  };
+  EXPECT_NE(usage_of(lines[2], "eth0")["quota"]["projected_bytes"],
+            usage_of(lines[3], "eth0")["quota"]["projected_bytes"]);
+  EXPECT_EQ(usage_of(lines[6], "eth0")["day"]["period"], "2026-11-30");
+  EXPECT_EQ(usage_of(lines[7], "eth0")["day"]["period"], "2026-12-01");
+  EXPECT_EQ(usage_of(lines[6], "eth0")["month"]["period"], "2026-11");
+  EXPECT_EQ(usage_of(lines[7], "idle")["month"]["period"], "2026-12");
+  EXPECT_EQ(usage_of(lines[7], "eth0")["day"]["rx_bytes"], 1000);  // step 7's traffic only
+  EXPECT_EQ(usage_of(lines[6], "eth0")["day"]["rx_bytes"], 2000);
+  // The idle interface books nothing, so its object is the same one from
+  // its first tick on, except once for the new day.
+  EXPECT_EQ(idle_reused, static_cast<int>(std::size(steps)) - 2);
+  // Once the interface list changes, nothing is reused across names.
+  Snapshot s;
+  s.source = "netdev";
+  s.interfaces.push_back({{8, "idle"}, {}, {}, {}});
+  r->enrich(s);
+  EXPECT_EQ(netmon::to_ndjson(s), fresh(s));
+  EXPECT_EQ(usage_of(netmon::to_ndjson(s), "idle")["day"]["rx_bytes"], 0);
+}
+
 TEST(LedgerNdjson, UsageWithAnyPeriodTextIsValidJson) {
   // The literal fast path takes the ledger's labels; anything else is escaped.
   Snapshot s;

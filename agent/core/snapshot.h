@@ -46,18 +46,18 @@ struct InterfaceUsage {
   Counters today;
   Counters this_month;
   std::optional<QuotaUsage> quota;
-  // The object above as NDJSON, when the ledger kept it from an earlier tick
-  // (an idle interface's usage does not change for a day): to_ndjson copies
-  // it instead of rendering again. Null: rendered from the fields. Whoever
-  // sets it must keep it equal to render_usage_json() of the fields.
-  std::shared_ptr<const std::string> json;
+  // The object above as NDJSON, rendered once by the ledger, which shows the
+  // same object tick after tick while the figures stand still (an idle
+  // interface's for a whole day): to_ndjson copies it. Empty: rendered from
+  // the fields. Whoever sets it keeps it equal to append_usage_json() of them.
+  std::string json;
 };
 
 struct InterfaceSnapshot {
   Link link;
   Counters totals;
   Rates rates;
-  std::optional<InterfaceUsage> usage;  // only with --ledger
+  std::shared_ptr<const InterfaceUsage> usage;  // only with --ledger
 };
 
 // How far a source's counts can be trusted, when it can say. Today: the BPF

@@ -159,8 +159,11 @@ void Booker::release(int64_t wall, int64_t mono_ns, std::vector<Booking>& out) {
   }
 }
 
-TickResult Booker::tick(int64_t wall, int64_t mono_ns, const std::vector<Reading>& readings) {
-  TickResult res;
+const TickResult& Booker::tick(int64_t wall, int64_t mono_ns,
+                               const std::vector<Reading>& readings) {
+  TickResult& res = result_;
+  res.bookings.clear();
+  res.notes.clear();
   bool ok = plausible(wall);
   if (!ok && wall >= opts_.min_plausible_time) {
     // Only the newest booked period says no: the clock went back. If it
@@ -190,7 +193,6 @@ TickResult Booker::tick(int64_t wall, int64_t mono_ns, const std::vector<Reading
                              "traffic until it is plausible"});
   }
   clock_bad_ = !ok;
-  res.bookings.reserve(res.bookings.size() + readings.size());
   // Sources list the same interfaces in the same order tick after tick:
   // the previous tick's entry at the same position is found without hashing
   // the name (entries are never erased, so the pointers stay valid).
@@ -212,18 +214,18 @@ TickResult Booker::tick(int64_t wall, int64_t mono_ns, const std::vector<Reading
       st.unbooked_first = !ok && restored_.count(r.name);
       st.booked_through = r.counts;  // a baseline books nothing; otherwise set below
       it = &*states_.emplace(r.name, st).first;
-    } else {
+    } else if (it->second.ifindex != r.ifindex || it->second.last != r.counts) {
       delta = step(r.name, it->second, r, mono_ns, res.notes);
-    }
+    }  // else idle, the usual case: nothing moved, nothing to classify
     order_[i] = it;
     State& st = it->second;
     st.ifindex = r.ifindex;
     st.last = r.counts;
     st.last_mono = mono_ns;
-    for (int i = 0; i < 4; ++i) st.wide[i] = st.wide[i] || at(r.counts, i) >= k2p32;
+    for (int k = 0; k < 4; ++k) st.wide[k] = st.wide[k] || at(r.counts, k) >= k2p32;
     if (ok) {
       st.booked_through = r.counts;
-      if (!delta.zero()) res.bookings.push_back({r.name, wall, delta});
+      if (!delta.zero()) res.bookings.push_back({r.name, wall, delta, i});
     } else if (!delta.zero()) {
       hold(mono_ns, r.name, delta);
     }

@@ -3,6 +3,7 @@
 // argument, so each case a router goes through is a unit test.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -52,9 +53,14 @@ struct Identity {
 
 // Traffic to add to the periods that contain `wall`.
 struct Booking {
+  static constexpr size_t kHeld = SIZE_MAX;
+
   std::string name;
   int64_t wall = 0;
   Counts delta;
+  // Index of the reading in this tick's readings that it comes from, or
+  // kHeld for traffic held while the clock was wrong.
+  size_t position = kHeld;
 };
 
 enum class NoteKind {
@@ -119,7 +125,8 @@ class Booker {
   // One reading of every interface at wall-clock `wall` (seconds) and
   // monotonic `mono_ns` (CLOCK_BOOTTIME: it keeps counting in suspend).
   // Interfaces missing from `readings` keep their state.
-  TickResult tick(int64_t wall, int64_t mono_ns, const std::vector<Reading>& readings);
+  // The result is valid until the next tick (its buffers are reused).
+  const TickResult& tick(int64_t wall, int64_t mono_ns, const std::vector<Reading>& readings);
 
   // At exit: held traffic (the clock never became plausible) is booked to
   // the newest period rather than lost; it is counted once either way.
@@ -170,6 +177,7 @@ class Booker {
     std::map<std::string, Counts> by_name;
   };
   std::map<int64_t, HeldSlot> held_;  // by monotonic five-minute slot
+  TickResult result_;
 };
 
 // The increment of one counter from `prev` to `cur` (pure; exposed for tests).

@@ -74,6 +74,19 @@ Counts& Ledger::current(Pending& p, const std::string& name, int which, int64_t 
   return cur.counts;
 }
 
+Ledger::Pending& Ledger::pending(const std::string& name, size_t position) {
+  if (position < at_position_.size()) {
+    auto [known, p] = at_position_[position];
+    if (known && *known == name) return *p;
+  }
+  auto entry = pending_.try_emplace(name).first;
+  if (position != Booking::kHeld) {
+    if (position >= at_position_.size()) at_position_.resize(position + 1);
+    at_position_[position] = {&entry->first, &entry->second};
+  }
+  return entry->second;
+}
+
 void Ledger::book(const Booking& b) {
   if (starts_.wall != b.wall) {
     // One tick books every interface at the same time: the period starts
@@ -81,7 +94,11 @@ void Ledger::book(const Booking& b) {
     starts_.wall = b.wall;
     for (int i = 0; i < 5; ++i) starts_.start[i] = period_start(kStored[i], b.wall, opts_.calendar);
   }
-  Pending& p = pending_[b.name];
+  Pending& p = pending(b.name, b.position);
+  if (b.position != Booking::kHeld)
+    moved_.push_back(b.position);
+  else
+    moved_others_ = true;
   for (int i = 0; i < 5; ++i) {
     auto& v = p.slots[i];
     int64_t s = starts_.start[i];
@@ -97,13 +114,15 @@ void Ledger::book(const Booking& b) {
     if (p.current_valid[w] && cur.start == s)
       cur.counts += b.delta;
     else if (!p.current_valid[w] || s > cur.start)
-      current(b.name, w, s);  // loads store + pending, which already holds b
+      current(p, b.name, w, s);  // loads store + pending, which already holds b
   }
 }
 
 void Ledger::tick(int64_t wall, int64_t mono_ns, const std::vector<Reading>& readings,
                   LedgerEvents* events) {
-  TickResult r = booker_.tick(wall, mono_ns, readings);
+  moved_.clear();
+  moved_others_ = false;
+  const TickResult& r = booker_.tick(wall, mono_ns, readings);
   for (const Note& n : r.notes) {
     log_note(n);
     if (events) events->on_note(n);
@@ -199,22 +218,10 @@ Counts Ledger::usage(const std::string& name, PeriodKind kind, int64_t now) {
   return current(name, which, usage_starts_.start[which]);
 }
 
-void Ledger::usage(const std::string& name, int64_t now, Counts* day, Counts* month) {
+void Ledger::usage(const std::string& name, int64_t now, Counts* day, Counts* month,
+                   size_t position) {
   usage_periods(now);
-  // Snapshots list the same interfaces in the same order tick after tick:
-  // the previous pass's order finds the entry without hashing the name.
-  // (Entries of pending_ are never erased, so the pointers stay valid.) A
-  // caller that never rewinds wraps around instead of growing the list.
-  if (usage_cursor_ == usage_order_.size() && usage_order_.size() > pending_.size())
-    usage_cursor_ = 0;
-  if (usage_cursor_ == usage_order_.size() || usage_order_[usage_cursor_].first != name) {
-    Pending* found = &pending_[name];
-    if (usage_cursor_ == usage_order_.size())
-      usage_order_.emplace_back(name, found);
-    else
-      usage_order_[usage_cursor_] = {name, found};
-  }
-  Pending& p = *usage_order_[usage_cursor_++].second;
+  Pending& p = pending(name, position);
   *day = current(p, name, 0, usage_starts_.start[0]);
   *month = current(p, name, 1, usage_starts_.start[1]);
 }
@@ -234,12 +241,6 @@ std::optional<QuotaStatus> Ledger::quota_status(const std::string& name, int64_t
   for (const Quota& q : opts_.quotas)
     if (q.name == name) return evaluate(q, usage(name, q.period, now), now, opts_.calendar);
   return std::nullopt;
-}
-
-void Ledger::rewind_usage() {
-  // Interfaces that went away since the last pass are dropped here.
-  usage_order_.resize(usage_cursor_);
-  usage_cursor_ = 0;
 }
 
 size_t Ledger::pending_rows() const {

@@ -3,20 +3,14 @@
 // SQLite file, across restarts, reboots, counter resets, 32-bit wraps and
 // wrong clocks, and evaluates quotas.
 //
-// Intended wiring (not done yet; the agent's layout is being reshaped):
-//   start   `--ledger PATH`: Ledger ledger(opts, read /proc/sys/kernel/random/boot_id,
-//           time(nullptr)); a LedgerError is fatal (one line, exit 1). Options:
-//           --month-start (Calendar::month_start_day), --quota (parse_quota),
-//           --quota-alerts (parse_thresholds), UCI `config quota` likewise.
-//   tick    after each source read: ledger.tick(time(nullptr), CLOCK_BOOTTIME ns,
-//           readings of the selected interfaces (name, ifindex, the four counters),
-//           &events), then ledger.maybe_save(CLOCK_BOOTTIME ns). Snapshots and
-//           Prometheus take ledger.usage(name, kDay/kMonth, now) and
-//           ledger.quota_status(name, now); LedgerEvents::on_quota becomes one log
-//           line, one NDJSON event and the --on-quota hook.
-//   exit    ledger.close() on SIGINT/SIGTERM (books held traffic, saves).
+// Wiring (output/ledger_reporter.*, app/agent.cpp):
+//   start   `--ledger PATH`: a LedgerError is fatal (one line, exit 1).
+//   tick    after each source read: tick(time(nullptr), CLOCK_BOOTTIME ns, the
+//           readings in the snapshot's order), then maybe_save(); snapshots take
+//           usage() and quota_status() of what moved() (the rest stands still).
+//   exit    close() on SIGINT/SIGTERM (books held traffic, saves).
 //   report  `--report PERIOD [--json] [IFACE...]`: Store::open_read_only(PATH) and
-//           write_report(...) from report.h; exit 0, or 1 with its error line.
+//           write_report(...) from report.h.
 #pragma once
 
 #include <cstdint>
@@ -96,11 +90,17 @@ class Ledger {
 
   // Usage of the period of `kind` (kDay or kMonth) containing `now`.
   Counts usage(const std::string& name, PeriodKind kind, int64_t now);
-  // Both at once: what every snapshot asks for every interface, in the
-  // snapshot's order after rewind_usage() (cheaper when the order repeats).
-  void usage(const std::string& name, int64_t now, Counts* day, Counts* month);
-  void rewind_usage();
+  // Both at once, as snapshots show them; `position` (in the last tick's
+  // readings) finds the interface without hashing its name when it is there.
+  void usage(const std::string& name, int64_t now, Counts* day, Counts* month,
+             size_t position = Booking::kHeld);
   std::optional<QuotaStatus> quota_status(const std::string& name, int64_t now);
+  // What the last tick() moved, for a caller that keeps what it showed and
+  // redoes only that: the positions in its readings whose usage changed, and
+  // whether other interfaces' did too (held traffic booked once the clock
+  // became plausible).
+  const std::vector<size_t>& moved() const { return moved_; }
+  bool moved_others() const { return moved_others_; }
 
   const LedgerStats& stats() const { return stats_; }
   const Store& store() const { return store_; }
@@ -123,6 +123,7 @@ class Ledger {
   };
 
   void book(const Booking& b);
+  Pending& pending(const std::string& name, size_t position);
   Counts& current(const std::string& name, int which, int64_t start);
   Counts& current(Pending& p, const std::string& name, int which, int64_t start);
   void usage_periods(int64_t now);  // fills usage_starts_
@@ -134,10 +135,13 @@ class Ledger {
   std::unordered_map<std::string, Pending> pending_;
   std::set<QuotaMark> marks_;
   std::vector<QuotaMark> unsaved_marks_;
+  // Entries of pending_ (never erased) by position in the readings, as
+  // last looked up: sources list the same interfaces in the same order.
+  std::vector<std::pair<const std::string*, Pending*>> at_position_;
+  std::vector<size_t> moved_;
+  bool moved_others_ = false;
   Starts starts_;
-  Starts usage_starts_;
-  std::vector<std::pair<std::string, Pending*>> usage_order_;  // the last pass, in order
-  size_t usage_cursor_ = 0;  // start[0]: day, start[1]: month of usage()'s `now`
+  Starts usage_starts_;  // start[0]: day, start[1]: month of usage()'s `now`
   int64_t last_save_mono_ = -1;
   int64_t last_wall_ = 0;
   int64_t last_housekeeping_ = -1;

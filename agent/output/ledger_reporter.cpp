@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstring>
@@ -30,6 +31,9 @@ int64_t system_boot_now_ns() {
 Counters to_counters(const ledger::Counts& c) {
   return {c.rx_bytes, c.rx_packets, c.tx_bytes, c.tx_packets};
 }
+
+// An idle interface's usage object is ~190 bytes, one with a quota ~390.
+constexpr size_t kUsageJsonReserve = 240;
 
 }  // namespace
 
@@ -91,9 +95,14 @@ bool LedgerReporter::report(const std::vector<Link>& links, const std::vector<Co
   // tick allocates nothing for 1,000 interfaces.
   const CounterMap& counters = readings.at(0);
   size_t n = 0;
+  auto next = counters.begin();
   for (const Link& link : links) {
-    auto it = counters.find(link.ifindex);
+    // Links come in ifindex order, as the map does: the next entry is
+    // usually the one, without a search.
+    auto it =
+        next != counters.end() && next->first == link.ifindex ? next : counters.find(link.ifindex);
     if (it == counters.end()) continue;
+    next = std::next(it);
     const Counters& c = it->second;
     if (n == book_.size()) book_.emplace_back();
     ledger::Reading& r = book_[n++];
@@ -104,6 +113,12 @@ bool LedgerReporter::report(const std::vector<Link>& links, const std::vector<Co
   book_.resize(n);
   const int64_t boot_ns = config_.boot_now_ns();
   ledger_->tick(now_, boot_ns, book_, this);
+  // The snapshot lists the readings of book_ in the same order (the same
+  // links and counters, the same rule for a link without counters).
+  if (ledger_->moved_others())
+    for (Shown& shown : shown_) shown.stale = true;
+  for (size_t position : ledger_->moved())
+    if (position < shown_.size()) shown_[position].stale = true;
   ledger_->maybe_save(boot_ns);
   bool ok = inner_->report(links, readings, monotonic_ns, wall_ms);
   return ok && output_ok_;
@@ -128,48 +143,66 @@ void LedgerReporter::enrich(Snapshot& snapshot) {
       ledger::PeriodKind::kDay, ledger::period_start(ledger::PeriodKind::kDay, now, cal), cal);
   const std::string month = ledger::period_label(
       ledger::PeriodKind::kMonth, ledger::period_start(ledger::PeriodKind::kMonth, now, cal), cal);
-  ledger_->rewind_usage();
-  size_t n = 0;
-  for (InterfaceSnapshot& entry : snapshot.interfaces) {
-    InterfaceUsage usage;
-    usage.day = day;
-    usage.month = month;
-    ledger::Counts today, this_month;
-    ledger_->usage(entry.link.name, now, &today, &this_month);
-    usage.today = to_counters(today);
-    usage.this_month = to_counters(this_month);
-    if (!config_.ledger.quotas.empty()) {
-      if (auto status = ledger_->quota_status(entry.link.name, now)) {
-        for (const ledger::Quota& q : config_.ledger.quotas) {
-          if (q.name != entry.link.name) continue;
-          usage.quota = QuotaUsage{status->period,
-                                   ledger::period_name(q.period),
-                                   ledger::direction_name(q.direction),
-                                   status->used,
-                                   status->limit,
-                                   status->percent,
-                                   status->projected};
-          break;
-        }
-      }
-    }
-    if (n == rendered_.size()) rendered_.emplace_back();
-    RenderedUsage& last = rendered_[n++];
-    const InterfaceUsage& was = last.usage;
-    if (!was.json || last.name != entry.link.name || was.today != usage.today ||
-        was.this_month != usage.this_month || was.day != usage.day || was.month != usage.month ||
-        was.quota != usage.quota) {
-      auto json = std::make_shared<std::string>();
-      append_usage_json(*json, usage);
-      usage.json = std::move(json);
-      last.name = entry.link.name;
-      last.usage = usage;
-    } else {
-      usage.json = was.json;
-    }
-    entry.usage = std::move(usage);
+  // A snapshot that is not the readings just booked (its positions are not
+  // theirs) gets everything redone.
+  const bool positions_match = snapshot.interfaces.size() == book_.size();
+  if (day != shown_day_ || month != shown_month_ || !positions_match) {
+    shown_day_ = day;
+    shown_month_ = month;
+    for (Shown& shown : shown_) shown.stale = true;
   }
-  rendered_.resize(n);
+  shown_.resize(snapshot.interfaces.size());
+  for (size_t i = 0; i < shown_.size(); ++i) {
+    InterfaceSnapshot& entry = snapshot.interfaces[i];
+    Shown& shown = shown_[i];
+    if (shown.name != entry.link.name) {
+      shown.name = entry.link.name;
+      shown.stale = true;
+      shown.has_quota = std::any_of(config_.ledger.quotas.begin(), config_.ledger.quotas.end(),
+                                    [&](const ledger::Quota& q) { return q.name == shown.name; });
+    }
+    if (shown.stale || shown.has_quota) {
+      // An object an earlier snapshot still holds (the Prometheus
+      // endpoint's copy) stays as it is.
+      if (!shown.usage || shown.usage.use_count() > 1) {
+        shown.usage = std::make_shared<InterfaceUsage>();
+        // Allocated right after the object, in position order: to_ndjson
+        // copies these texts once a second from cold memory, and a steady
+        // stride is what the hardware prefetcher follows. Scattered (grown
+        // append by append), that copy was the ledger's largest cost.
+        shown.usage->json.reserve(kUsageJsonReserve);
+      }
+      refresh(*shown.usage, shown.name, positions_match ? i : ledger::Booking::kHeld, now, day,
+              month);
+      shown.stale = false;
+    }
+    entry.usage = shown.usage;
+  }
+}
+
+void LedgerReporter::refresh(InterfaceUsage& usage, const std::string& name, size_t position,
+                             int64_t now, const std::string& day, const std::string& month) {
+  usage.day = day;
+  usage.month = month;
+  ledger::Counts today, this_month;
+  ledger_->usage(name, now, &today, &this_month, position);
+  usage.today = to_counters(today);
+  usage.this_month = to_counters(this_month);
+  usage.quota.reset();
+  for (const ledger::Quota& q : config_.ledger.quotas) {
+    if (q.name != name) continue;
+    if (auto status = ledger_->quota_status(name, now))
+      usage.quota = QuotaUsage{status->period,
+                               ledger::period_name(q.period),
+                               ledger::direction_name(q.direction),
+                               status->used,
+                               status->limit,
+                               status->percent,
+                               status->projected};
+    break;
+  }
+  usage.json.clear();
+  append_usage_json(usage.json, usage);
 }
 
 void LedgerReporter::on_quota(const ledger::QuotaAlert& alert) {

@@ -59,17 +59,24 @@ class LedgerReporter : public Reporter, private ledger::LedgerEvents {
   void run_hook(const ledger::QuotaAlert& alert);
   void reap_hooks();
 
-  // The usage last rendered for each interface, in the snapshot's order:
-  // an interface whose figures have not changed since (every idle one
-  // without a quota) reuses the rendered object instead of rendering it
-  // again each tick, which cost more than booking it.
-  struct RenderedUsage {
+  void refresh(InterfaceUsage& usage, const std::string& name, size_t position, int64_t now,
+               const std::string& day, const std::string& month);
+
+  // What each position of the last snapshot showed. An interface nothing was
+  // booked to since, in the same day and month and without a quota (whose
+  // projection moves with the clock alone), shows the same object again:
+  // at 1,000 idle interfaces, asking the ledger and rendering each one anew
+  // every tick cost more than the rest of the ledger.
+  struct Shown {
     std::string name;
-    InterfaceUsage usage;  // the fields `usage.json` was rendered from
+    std::shared_ptr<InterfaceUsage> usage;  // redone in place when no snapshot still holds it
+    bool has_quota = false;
+    bool stale = true;
   };
 
   LedgerReporterConfig config_;
-  std::vector<RenderedUsage> rendered_;
+  std::vector<Shown> shown_;             // by position, as the readings of book_
+  std::string shown_day_, shown_month_;  // the period labels of shown_
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<Reporter> inner_;
   std::vector<pid_t> hooks_;

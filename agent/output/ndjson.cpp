@@ -77,8 +77,8 @@ void append_counts(std::string& out, std::string_view head, const std::string& p
 // Only with --ledger: without it the line stays as it always was.
 void write_usage(JsonWriter& json, std::string& out, const InterfaceUsage& usage) {
   json.key("usage").raw("");  // the writer's comma and key; the object goes straight to `out`
-  if (usage.json)
-    out += *usage.json;
+  if (!usage.json.empty())
+    out += usage.json;
   else
     append_usage_json(out, usage);
 }

@@ -336,15 +336,17 @@ TEST_F(LedgerReporterTest, EnrichAddsUsageAndQuotaToSnapshots) {
 // projection that moves with the clock alone, and a day and month rollover.
 TEST_F(LedgerReporterTest, CachedUsageRendersLikeFreshAcrossRolloverAndQuota) {
   auto r = make({quota_of("eth0=100000/day:rx")});
-  uint64_t rx = 0;
+  uint64_t rx = 0, busy_tx = 0;
   auto step = [&](uint64_t more, int64_t seconds) {
     g_wall += seconds;
     g_boot_ns += seconds * 1'000'000'000;
     rx += more;
+    busy_tx += more ? 0 : 321;  // moves when eth0 does not, no quota
     CounterMap m;
     m[7] = Counters{rx, rx / 100, 0, 0};
     m[8] = Counters{5000, 50, 7000, 70};  // never moves
-    std::vector<Link> links{{7, "eth0"}, {8, "idle"}};
+    m[9] = Counters{0, 0, busy_tx, busy_tx / 100};
+    std::vector<Link> links{{7, "eth0"}, {8, "idle"}, {9, "busy"}};
     r->report(links, {m}, g_boot_ns, g_wall * 1000);
     Snapshot s;
     s.source = "netdev";
@@ -354,11 +356,15 @@ TEST_F(LedgerReporterTest, CachedUsageRendersLikeFreshAcrossRolloverAndQuota) {
     return s;
   };
   auto fresh = [](Snapshot s) {
-    for (auto& i : s.interfaces) i.usage->json.reset();
+    for (auto& i : s.interfaces) {
+      auto usage = std::make_shared<netmon::InterfaceUsage>(*i.usage);
+      usage->json.clear();
+      i.usage = usage;
+    }
     return netmon::to_ndjson(s);
   };
   std::vector<std::string> lines;
-  std::shared_ptr<const std::string> idle_json;
+  std::shared_ptr<const netmon::InterfaceUsage> idle_json;
   int idle_reused = 0;
   // 12:00 to 23:59:5x on 2026-11-30, then past midnight: a new day and a
   // new month (UTC).
@@ -366,15 +372,20 @@ TEST_F(LedgerReporterTest, CachedUsageRendersLikeFreshAcrossRolloverAndQuota) {
   for (size_t k = 0; k < std::size(steps); ++k) {
     Snapshot s = step(k % 3 == 1 ? 1000 : 0, steps[k]);
     for (const auto& i : s.interfaces) {
-      ASSERT_TRUE(i.usage && i.usage->json) << i.link.name;
+      ASSERT_TRUE(i.usage && !i.usage->json.empty()) << i.link.name;
       std::string expect;
       netmon::append_usage_json(expect, *i.usage);
-      EXPECT_EQ(*i.usage->json, expect) << i.link.name << " at step " << k;
+      EXPECT_EQ(i.usage->json, expect) << i.link.name << " at step " << k;
+      // A reused object is still the ledger's figure.
+      ledger::Counts day, month;
+      r->book().usage(i.link.name, g_wall, &day, &month);
+      EXPECT_EQ(i.usage->today.tx_bytes, day.tx_bytes) << i.link.name << " at step " << k;
+      EXPECT_EQ(i.usage->this_month.rx_bytes, month.rx_bytes) << i.link.name << " at step " << k;
     }
     const std::string line = netmon::to_ndjson(s);
     EXPECT_EQ(line, fresh(s)) << "step " << k;
     lines.push_back(line);
-    const auto& idle = s.interfaces[1].usage->json;
+    const auto& idle = s.interfaces[1].usage;
     if (idle == idle_json) ++idle_reused;
     idle_json = idle;
   }
@@ -411,7 +422,7 @@ TEST(LedgerNdjson, UsageWithAnyPeriodTextIsValidJson) {
   u.day = "a\"b\\c\n";
   u.month = std::string(100, 'm');
   u.today = {UINT64_MAX, 0, 1, UINT64_MAX};
-  s.interfaces[0].usage = u;
+  s.interfaces[0].usage = std::make_shared<netmon::InterfaceUsage>(u);
   const std::string line = netmon::to_ndjson(s);
   auto j = nlohmann::ordered_json::parse(line);
   EXPECT_EQ(line, j.dump() + "\n");

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <tuple>
+
 #include "ledger_test_util.h"
 
 namespace netmon::ledger {
@@ -64,36 +66,46 @@ TEST_F(LedgerTest, BooksEveryPeriodAndSavesOnlyAtTheInterval) {
   EXPECT_EQ(l.usage("wwan0", PeriodKind::kDay, t0 + 300), (Counts{30000, 300, 3000, 30}));
 }
 
-TEST_F(LedgerTest, UsagePassesGetEachNameItsOwnTotalsWhateverTheOrder) {
+TEST_F(LedgerTest, MovedListsThePositionsWhoseUsageTheTickChanged) {
   int64_t t0 = local("2026-11-30 12:00:00");
   Ledger l(options(), "boot-a", t0);
+  using Positions = std::vector<size_t>;
   l.tick(t0, kSec, {rd(1, 0, 0, "a"), rd(2, 0, 0, "b"), rd(3, 0, 0, "c")});
-  l.tick(t0 + 1, 2 * kSec, {rd(1, 100, 1, "a"), rd(2, 200, 2, "b"), rd(3, 300, 3, "c")});
-  auto pass = [&](std::vector<std::string> names, int64_t now) {
-    l.rewind_usage();
-    std::vector<uint64_t> rx;
-    for (const std::string& n : names) {
-      Counts day, month;
-      l.usage(n, now, &day, &month);
-      EXPECT_EQ(day, month) << n;
-      rx.push_back(day.rx_bytes);
-    }
-    return rx;
-  };
-  // The order of the previous pass, another order, fewer, more, unknown names.
-  EXPECT_EQ(pass({"a", "b", "c"}, t0 + 1), (std::vector<uint64_t>{100, 200, 300}));
-  EXPECT_EQ(pass({"a", "b", "c"}, t0 + 1), (std::vector<uint64_t>{100, 200, 300}));
-  EXPECT_EQ(pass({"c", "a", "b"}, t0 + 1), (std::vector<uint64_t>{300, 100, 200}));
-  EXPECT_EQ(pass({"b"}, t0 + 2), (std::vector<uint64_t>{200}));
-  EXPECT_EQ(pass({"b", "x", "a", "c"}, t0 + 2), (std::vector<uint64_t>{200, 0, 100, 300}));
-  l.tick(t0 + 3, 3 * kSec, {rd(1, 150, 1, "a"), rd(2, 200, 2, "b"), rd(3, 300, 3, "c")});
-  EXPECT_EQ(pass({"b", "x", "a", "c"}, t0 + 3), (std::vector<uint64_t>{200, 0, 150, 300}));
-  // Without rewinding, the list wraps around rather than grows.
-  for (int i = 0; i < 100; ++i) {
-    Counts day, month;
-    l.usage("a", t0 + 3, &day, &month);
-    EXPECT_EQ(day.rx_bytes, 150u);
+  EXPECT_TRUE(l.moved().empty());  // baselines book nothing
+  l.tick(t0 + 1, 2 * kSec, {rd(1, 100, 1, "a"), rd(2, 0, 0, "b"), rd(3, 300, 3, "c")});
+  EXPECT_EQ(l.moved(), (Positions{0, 2}));
+  EXPECT_FALSE(l.moved_others());
+  l.tick(t0 + 2, 3 * kSec, {rd(1, 100, 1, "a"), rd(2, 0, 0, "b"), rd(3, 300, 3, "c")});
+  EXPECT_TRUE(l.moved().empty());
+  // Another order: positions are this tick's, totals stay each name's.
+  l.tick(t0 + 3, 4 * kSec, {rd(3, 300, 3, "c"), rd(2, 700, 100, "b"), rd(1, 150, 1, "a")});
+  EXPECT_EQ(l.moved(), (Positions{1, 2}));
+  Counts day, month;
+  for (auto [name, position, rx] : {std::tuple{"a", 2, 150}, {"b", 1, 700}, {"c", 0, 300}}) {
+    l.usage(name, t0 + 3, &day, &month, position);
+    EXPECT_EQ(day.rx_bytes, static_cast<uint64_t>(rx)) << name;
+    EXPECT_EQ(month, day) << name;
+    l.usage(name, t0 + 3, &day, &month, 2 - position);  // a wrong hint costs a lookup only
+    EXPECT_EQ(day.rx_bytes, static_cast<uint64_t>(rx)) << name;
+    l.usage(name, t0 + 3, &day, &month);
+    EXPECT_EQ(day.rx_bytes, static_cast<uint64_t>(rx)) << name;
   }
+  l.usage("x", t0 + 3, &day, &month, 0);  // never seen: nothing
+  EXPECT_TRUE(day.zero() && month.zero());
+}
+
+TEST_F(LedgerTest, TrafficHeldWhileTheClockWasWrongMovesOthers) {
+  int64_t t0 = local("2026-11-30 12:00:00");
+  Ledger l(options(), "boot-a", t0);
+  l.tick(t0, kSec, {rd(1, 0, 0, "a")});
+  const int64_t wrong = local("1970-01-02 00:00:00");
+  l.tick(wrong, 2 * kSec, {rd(1, 500, 5, "a")});  // held
+  EXPECT_TRUE(l.moved().empty());
+  EXPECT_FALSE(l.moved_others());
+  l.tick(t0 + 10, 3 * kSec, {rd(1, 500, 5, "a")});  // the clock is back: booked now
+  EXPECT_TRUE(l.moved().empty());
+  EXPECT_TRUE(l.moved_others());
+  EXPECT_EQ(l.usage("a", PeriodKind::kDay, t0 + 10).rx_bytes, 500u);
 }
 
 TEST_F(LedgerTest, KillNineBetweenSavesLosesNothingAndCountsNothingTwice) {

@@ -68,8 +68,7 @@ Counts& Ledger::current(Pending& p, const std::string& name, int which, int64_t 
   PeriodKind kind = which == 0 ? PeriodKind::kDay : PeriodKind::kMonth;
   cur.start = start;
   cur.counts = store_.total(kind, name, period_label(kind, start, opts_.calendar));
-  for (const Slot& s : p.slots[which == 0 ? kDaySlot : kMonthSlot])
-    if (s.start == start) cur.counts += s.counts;
+  cur.counts += unsaved(p, which == 0 ? kDaySlot : kMonthSlot, start);
   p.current_valid[which] = true;
   return cur.counts;
 }
@@ -87,6 +86,32 @@ Ledger::Pending& Ledger::pending(const std::string& name, size_t position) {
   return entry->second;
 }
 
+void Ledger::add_unsaved(Pending& p, int kind, int64_t start, const Counts& delta) {
+  for (auto& [k, slot] : p.older)
+    if (k == kind && slot.start == start) {
+      slot.counts += delta;
+      return;
+    }
+  Slot& open = p.open[kind];
+  if (!p.open_used[kind]) {
+    open = {start, delta};
+    p.open_used[kind] = true;
+  } else if (start > open.start) {
+    p.older.emplace_back(kind, open);
+    open = {start, delta};
+  } else {
+    p.older.emplace_back(kind, Slot{start, delta});
+  }
+}
+
+Counts Ledger::unsaved(const Pending& p, int kind, int64_t start) {
+  Counts sum;
+  if (p.open_used[kind] && p.open[kind].start == start) sum += p.open[kind].counts;
+  for (const auto& [k, slot] : p.older)
+    if (k == kind && slot.start == start) sum += slot.counts;
+  return sum;
+}
+
 void Ledger::book(const Booking& b) {
   if (starts_.wall != b.wall) {
     // One tick books every interface at the same time: the period starts
@@ -100,13 +125,11 @@ void Ledger::book(const Booking& b) {
   else
     moved_others_ = true;
   for (int i = 0; i < 5; ++i) {
-    auto& v = p.slots[i];
-    int64_t s = starts_.start[i];
-    auto it = std::find_if(v.rbegin(), v.rend(), [s](const Slot& x) { return x.start == s; });
-    if (it != v.rend())
-      it->counts += b.delta;
+    Slot& open = p.open[i];
+    if (p.open_used[i] && open.start == starts_.start[i])
+      open.counts += b.delta;
     else
-      v.push_back({s, b.delta});
+      add_unsaved(p, i, starts_.start[i], b.delta);
   }
   for (int w = 0; w < 2; ++w) {
     int64_t s = starts_.start[w == 0 ? kDaySlot : kMonthSlot];
@@ -168,17 +191,20 @@ SaveStatus Ledger::save() {
   batch.deltas.reserve(pending_rows());
   // Every interface shares the same few periods: one label per period.
   std::map<std::pair<int, int64_t>, std::string> labels;
-  for (const auto& [name, p] : pending_)
+  auto add = [&](const std::string& name, int kind, const Slot& s) {
+    auto it = labels.find({kind, s.start});
+    if (it == labels.end())
+      it = labels
+               .emplace(std::make_pair(kind, s.start),
+                        period_label(kStored[kind], s.start, opts_.calendar))
+               .first;
+    batch.deltas.push_back({kStored[kind], name, it->second, s.counts});
+  };
+  for (const auto& [name, p] : pending_) {
+    for (const auto& [kind, slot] : p.older) add(name, kind, slot);
     for (int i = 0; i < 5; ++i)
-      for (const Slot& s : p.slots[i]) {
-        auto it = labels.find({i, s.start});
-        if (it == labels.end())
-          it = labels
-                   .emplace(std::make_pair(i, s.start),
-                            period_label(kStored[i], s.start, opts_.calendar))
-                   .first;
-        batch.deltas.push_back({kStored[i], name, it->second, s.counts});
-      }
+      if (p.open_used[i]) add(name, i, p.open[i]);
+  }
   batch.identities = booker_.identities(/*changed_only=*/true);
   batch.marks = unsaved_marks_;
   batch.now = last_wall_;
@@ -190,8 +216,10 @@ SaveStatus Ledger::save() {
   std::string err;
   SaveStatus st = store_.save(batch, &err);
   if (st == SaveStatus::kOk) {
-    for (auto& [name, p] : pending_)
-      for (auto& v : p.slots) v.clear();
+    for (auto& [name, p] : pending_) {
+      std::fill(std::begin(p.open_used), std::end(p.open_used), false);
+      p.older.clear();
+    }
     unsaved_marks_.clear();
     booker_.mark_saved();
     ++stats_.saves;
@@ -246,7 +274,7 @@ std::optional<QuotaStatus> Ledger::quota_status(const std::string& name, int64_t
 size_t Ledger::pending_rows() const {
   size_t n = 0;
   for (const auto& [name, p] : pending_)
-    for (const auto& v : p.slots) n += v.size();
+    n += p.older.size() + std::count(std::begin(p.open_used), std::end(p.open_used), true);
   return n;
 }
 

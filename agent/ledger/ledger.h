@@ -113,8 +113,13 @@ class Ledger {
     Counts counts;
   };
   struct Pending {
-    std::vector<Slot> slots[5];  // by stored kind: unsaved increments, usually one per kind
-    Slot current[2];             // day and month totals of the current periods (store + pending)
+    // Unsaved increments by stored kind: the newest period's in place (the
+    // only one between most saves; booking it touches no other memory), a
+    // period that ended before the save in `older`.
+    Slot open[5];
+    bool open_used[5] = {};
+    std::vector<std::pair<int, Slot>> older;  // (stored kind, slot)
+    Slot current[2];  // day and month totals of the current periods (store + pending)
     bool current_valid[2] = {};
   };
   struct Starts {
@@ -123,6 +128,8 @@ class Ledger {
   };
 
   void book(const Booking& b);
+  static void add_unsaved(Pending& p, int kind, int64_t start, const Counts& delta);
+  static Counts unsaved(const Pending& p, int kind, int64_t start);
   Pending& pending(const std::string& name, size_t position);
   Counts& current(const std::string& name, int which, int64_t start);
   Counts& current(Pending& p, const std::string& name, int which, int64_t start);

@@ -175,6 +175,33 @@ TEST_F(LedgerTest, HeldTrafficLandsInThePeriodItBelongsTo) {
   EXPECT_EQ(s.rows(PeriodKind::kDay, "wwan0").size(), 1u);
 }
 
+TEST_F(LedgerTest, AClockTrustedBackAnHourLaterBooksTheEarlierDayBesideTheLaterOne) {
+  int64_t t0 = local("2026-11-30 12:00:00");
+  const int64_t back = local("2026-11-29 12:00:00");  // an NTP server ran it a day ahead
+  LedgerOptions o = options();
+  o.save_interval_s = 86400;  // everything below stays unsaved until close()
+  {
+    Ledger l(o, "boot-a", t0);
+    l.tick(t0, 10 * kSec, {rd(3, 0, 0)});
+    l.tick(t0 + 10, 20 * kSec, {rd(3, 1000, 100)});  // 2026-11-30
+    l.tick(back, 30 * kSec, {rd(3, 3000, 300)});     // behind the newest booking: held
+    EXPECT_EQ(l.pending_rows(), 5u);
+    // Still back after an hour: trusted, the held traffic and what follows
+    // go to 2026-11-29 while 2026-11-30's totals are unsaved beside them.
+    l.tick(back + 3600, 3630 * kSec, {rd(3, 4000, 400)});
+    l.tick(back + 3610, 3640 * kSec, {rd(3, 4500, 450)});
+    EXPECT_EQ(l.usage("wwan0", PeriodKind::kDay, back + 3610), (Counts{3500, 35, 350, 3}));
+    EXPECT_EQ(l.usage("wwan0", PeriodKind::kDay, t0), (Counts{1000, 10, 100, 1}));
+    EXPECT_EQ(l.usage("wwan0", PeriodKind::kMonth, t0), (Counts{4500, 45, 450, 4}));
+    EXPECT_GT(l.pending_rows(), 5u);
+  }
+  Store s = Store::open(options().path, {}, t0);
+  EXPECT_EQ(s.total(PeriodKind::kDay, "wwan0", "2026-11-30"), (Counts{1000, 10, 100, 1}));
+  EXPECT_EQ(s.total(PeriodKind::kDay, "wwan0", "2026-11-29"), (Counts{3500, 35, 350, 3}));
+  EXPECT_EQ(s.total(PeriodKind::kMonth, "wwan0", "2026-11"), (Counts{4500, 45, 450, 4}));
+  EXPECT_EQ(s.total(PeriodKind::kYear, "wwan0", "2026"), (Counts{4500, 45, 450, 4}));
+}
+
 TEST_F(LedgerTest, HeldTrafficIsSavedAtExitEvenIfTheClockNeverRecovers) {
   int64_t t0 = local("2026-11-30 12:00:00");
   {

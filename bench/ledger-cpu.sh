@@ -6,8 +6,8 @@
 # are measured over the same windows, so the machine's other load falls on
 # both. The ledger's first tick (reading each interface's day and month) is
 # before the first window.
-# Prints CPU ms per second of each per window, the median ratio, and the
-# ledger file's size.
+# Prints CPU ms per second of each per window, the median ratio, both
+# agents' peak RSS and the ledger file's size.
 # A benchmark: it never fails on a figure. Bar: ratio <= 1.10.
 #
 # usage: sudo bench/ledger-cpu.sh [BUILD_DIR]        (default: build)
@@ -108,6 +108,7 @@ for ((w = 1; w <= windows; w++)); do
 		'BEGIN { printf "%-8s %18.3f %18.3f %8s\n", w, p / 1e6 / s, l / 1e6 / s, r }'
 done
 p1=$(pid_ticks "${pids[plain]}") l1=$(pid_ticks "${pids[ledger]}")
+hwm_plain=$(bench_pid_hwm_kib "${pids[plain]}") hwm_ledger=$(bench_pid_hwm_kib "${pids[ledger]}")
 for name in plain ledger; do
 	kill -TERM "${pids[$name]}"
 	wait "${pids[$name]}" || true
@@ -119,4 +120,6 @@ awk -v p=$((p1 - p0)) -v l=$((l1 - l0)) -v hz="$hz" -v s="$((window * windows))"
 	if (p > 0) printf " (ratio %.3f)", l / p
 	printf "\nratio (schedstat, median of windows) %s; bar <= 1.10; load %s\n", m, load
 }'
+awk -v p="$hwm_plain" -v l="$hwm_ledger" \
+	'BEGIN { printf "peak RSS (VmHWM): plain %.2f MiB, --ledger %.2f MiB\n", p / 1024, l / 1024 }'
 echo "ledger file: $(stat -c %s "$work/netmon.db") bytes; snapshot line: plain $(head -c 1000000 "$work/plain.out" | head -n1 | wc -c) bytes, ledger $(head -n1 "$work/ledger.out" | wc -c) bytes"

@@ -47,7 +47,9 @@ class LedgerReporter : public Reporter, private ledger::LedgerEvents {
   // Books held traffic and saves; then the inner reporter's finish().
   void finish() override;
 
-  // Adds usage (and quota state) to every interface of `snapshot`.
+  // Adds usage (and quota state) to every interface of `snapshot`: cheap
+  // for the snapshot of the readings just reported (what stood still is
+  // shown again); in any other snapshot, what is not where it was is redone.
   void enrich(Snapshot& snapshot);
 
   ledger::Ledger& book() { return *ledger_; }

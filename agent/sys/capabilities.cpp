@@ -93,42 +93,31 @@ std::string read_status(const std::string& path) {
   return text.str();
 }
 
-std::string thread_status(pid_t tid) {
-  return read_status("/proc/self/task/" + std::to_string(tid) + "/status");
-}
-
 std::string link_target(const std::string& path) {
   char target[4096];
   const ssize_t n = ::readlink(path.c_str(), target, sizeof(target));
   return n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string();
 }
 
-// Under qemu-user, /proc/self/task also lists the emulator's own threads,
-// which run no agent code and never take the drop signal. qemu answers
-// /proc/self/exe with the guest program but not /proc/self/task/N/exe, so a
-// thread whose executable differs is the emulator's. On a real kernel every
-// thread shares one executable: nothing is skipped there.
-bool foreign_thread(pid_t tid) {
-  const std::string ours = link_target("/proc/self/exe");
-  const std::string its = link_target("/proc/self/task/" + std::to_string(tid) + "/exe");
-  return !ours.empty() && !its.empty() && ours != its;
-}
-
-// The agent's other threads, each named once in a warning when it is
-// foreign.
+// The agent's other threads. Under qemu-user, /proc/self/task also lists
+// the emulator's own threads, which run no agent code and never take the
+// drop signal. qemu answers /proc/self/exe with the guest program but not
+// /proc/self/task/N/exe, so a thread whose executable differs is the
+// emulator's and is left out. On a real kernel every thread shares one
+// executable: nothing is left out there.
 std::vector<pid_t> other_threads() {
   std::vector<pid_t> tids;
   DIR* dir = ::opendir("/proc/self/task");
   if (!dir) throw Error(errno_message("cannot list the agent's threads", errno));
   const pid_t self = static_cast<pid_t>(::syscall(SYS_gettid));
+  const std::string ours = link_target("/proc/self/exe");
   while (dirent* entry = ::readdir(dir)) {
     const pid_t tid = static_cast<pid_t>(std::atoi(entry->d_name));
     if (tid <= 0 || tid == self) continue;
-    if (foreign_thread(tid)) {
-      spdlog::debug(
-          "thread {} blocks every real-time signal: not the agent's (an emulator's?), "
-          "left as it is",
-          tid);
+    const std::string its = link_target("/proc/self/task/" + std::to_string(tid) + "/exe");
+    if (!ours.empty() && !its.empty() && ours != its) {
+      spdlog::debug("thread {} runs {}, not {}: not the agent's (an emulator's?), left as it is",
+                    tid, its, ours);
       continue;
     }
     tids.push_back(tid);
@@ -185,7 +174,7 @@ void drop_capabilities(const std::vector<int>& keep_list) {
   // meanwhile by a thread that had not dropped yet, would still hold all.
   for (pid_t tid : other_threads()) {
     const std::string path = "/proc/self/task/" + std::to_string(tid) + "/status";
-    const std::string status = thread_status(tid);
+    const std::string status = read_status(path);
     CapabilitySets sets;
     if (status.empty()) continue;  // ended
     if (!parse_capability_sets(status, &sets))

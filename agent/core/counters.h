@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace netmon {
 
@@ -44,5 +46,22 @@ struct Link {
 
 // Counters by ifindex, as one source read them at one moment.
 using CounterMap = std::map<int, Counters>;
+
+// Calls visit(link, counters) for each of `links` that `counters` has, in
+// the links' order. Snapshots and the usage ledger both walk a reading this
+// way, so a position in one is the same interface in the other.
+template <typename Visit>
+void for_each_counted(const std::vector<Link>& links, const CounterMap& counters, Visit visit) {
+  auto next = counters.begin();
+  for (const Link& link : links) {
+    // Links come in ifindex order, as the map does: the next entry is
+    // usually the one, without a search.
+    auto it =
+        next != counters.end() && next->first == link.ifindex ? next : counters.find(link.ifindex);
+    if (it == counters.end()) continue;
+    next = std::next(it);
+    visit(link, it->second);
+  }
+}
 
 }  // namespace netmon

@@ -39,13 +39,10 @@ Snapshot SnapshotBuilder::build(const std::vector<Link>& links, const CounterMap
   // Sized once: growing the vector by doubling moved every entry about ten
   // times at 1,000 links.
   snapshot.interfaces.reserve(links.size());
-  for (const Link& link : links) {
-    auto it = counters.find(link.ifindex);
-    if (it == counters.end()) continue;
-    InterfaceSnapshot entry{link, it->second, {}};
+  for_each_counted(links, counters, [&](const Link& link, const Counters& now) {
+    InterfaceSnapshot entry{link, now, {}};
     auto before = previous_.find(link.ifindex);
     if (seconds > 0 && before != previous_.end()) {
-      const Counters& now = it->second;
       const Counters& then = before->second;
       auto rx_bytes = counter_delta(then.rx_bytes, now.rx_bytes, wraps_at_32_bits_);
       auto rx_packets = counter_delta(then.rx_packets, now.rx_packets, wraps_at_32_bits_);
@@ -59,9 +56,9 @@ Snapshot SnapshotBuilder::build(const std::vector<Link>& links, const CounterMap
         entry.rates.tx_pps = per_second(*tx_packets, seconds);
       }
     }
-    current.emplace(link.ifindex, it->second);
+    current.emplace(link.ifindex, now);
     snapshot.interfaces.push_back(std::move(entry));
-  }
+  });
   previous_ = std::move(current);
   previous_ns_ = monotonic_ns;
   return snapshot;

@@ -53,14 +53,14 @@ struct Identity {
 
 // Traffic to add to the periods that contain `wall`.
 struct Booking {
-  static constexpr size_t kHeld = SIZE_MAX;
+  static constexpr size_t kNoPosition = SIZE_MAX;
 
   std::string name;
   int64_t wall = 0;
   Counts delta;
-  // Index of the reading in this tick's readings that it comes from, or
-  // kHeld for traffic held while the clock was wrong.
-  size_t position = kHeld;
+  // Index of the reading in this tick's readings that it comes from;
+  // traffic held while the clock was wrong has none.
+  size_t position = kNoPosition;
 };
 
 enum class NoteKind {

@@ -79,7 +79,7 @@ Ledger::Pending& Ledger::pending(const std::string& name, size_t position) {
     if (known && *known == name) return *p;
   }
   auto entry = pending_.try_emplace(name).first;
-  if (position != Booking::kHeld) {
+  if (position != Booking::kNoPosition) {
     if (position >= at_position_.size()) at_position_.resize(position + 1);
     at_position_[position] = {&entry->first, &entry->second};
   }
@@ -87,12 +87,16 @@ Ledger::Pending& Ledger::pending(const std::string& name, size_t position) {
 }
 
 void Ledger::add_unsaved(Pending& p, int kind, int64_t start, const Counts& delta) {
+  Slot& open = p.open[kind];
+  if (p.open_used[kind] && open.start == start) {
+    open.counts += delta;  // the usual case
+    return;
+  }
   for (auto& [k, slot] : p.older)
     if (k == kind && slot.start == start) {
       slot.counts += delta;
       return;
     }
-  Slot& open = p.open[kind];
   if (!p.open_used[kind]) {
     open = {start, delta};
     p.open_used[kind] = true;
@@ -120,17 +124,11 @@ void Ledger::book(const Booking& b) {
     for (int i = 0; i < 5; ++i) starts_.start[i] = period_start(kStored[i], b.wall, opts_.calendar);
   }
   Pending& p = pending(b.name, b.position);
-  if (b.position != Booking::kHeld)
+  if (b.position != Booking::kNoPosition)
     moved_.push_back(b.position);
   else
     moved_others_ = true;
-  for (int i = 0; i < 5; ++i) {
-    Slot& open = p.open[i];
-    if (p.open_used[i] && open.start == starts_.start[i])
-      open.counts += b.delta;
-    else
-      add_unsaved(p, i, starts_.start[i], b.delta);
-  }
+  for (int i = 0; i < 5; ++i) add_unsaved(p, i, starts_.start[i], b.delta);
   for (int w = 0; w < 2; ++w) {
     int64_t s = starts_.start[w == 0 ? kDaySlot : kMonthSlot];
     Slot& cur = p.current[w];

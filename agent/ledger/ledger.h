@@ -93,7 +93,7 @@ class Ledger {
   // Both at once, as snapshots show them; `position` (in the last tick's
   // readings) finds the interface without hashing its name when it is there.
   void usage(const std::string& name, int64_t now, Counts* day, Counts* month,
-             size_t position = Booking::kHeld);
+             size_t position = Booking::kNoPosition);
   std::optional<QuotaStatus> quota_status(const std::string& name, int64_t now);
   // What the last tick() moved, for a caller that keeps what it showed and
   // redoes only that: the positions in its readings whose usage changed, and

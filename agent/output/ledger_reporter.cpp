@@ -95,26 +95,18 @@ bool LedgerReporter::report(const std::vector<Link>& links, const std::vector<Co
   // tick allocates nothing for 1,000 interfaces.
   const CounterMap& counters = readings.at(0);
   size_t n = 0;
-  auto next = counters.begin();
-  for (const Link& link : links) {
-    // Links come in ifindex order, as the map does: the next entry is
-    // usually the one, without a search.
-    auto it =
-        next != counters.end() && next->first == link.ifindex ? next : counters.find(link.ifindex);
-    if (it == counters.end()) continue;
-    next = std::next(it);
-    const Counters& c = it->second;
+  for_each_counted(links, counters, [&](const Link& link, const Counters& c) {
     if (n == book_.size()) book_.emplace_back();
     ledger::Reading& r = book_[n++];
     if (r.name != link.name) r.name = link.name;
     r.ifindex = static_cast<uint32_t>(link.ifindex);
     r.counts = {c.rx_bytes, c.rx_packets, c.tx_bytes, c.tx_packets};
-  }
+  });
   book_.resize(n);
   const int64_t boot_ns = config_.boot_now_ns();
   ledger_->tick(now_, boot_ns, book_, this);
-  // The snapshot lists the readings of book_ in the same order (the same
-  // links and counters, the same rule for a link without counters).
+  // The snapshot lists the readings of book_ in the same order: both are
+  // walked by for_each_counted.
   if (ledger_->moved_others())
     for (Shown& shown : shown_) shown.stale = true;
   for (size_t position : ledger_->moved())
@@ -172,8 +164,8 @@ void LedgerReporter::enrich(Snapshot& snapshot) {
         // append by append), that copy was the ledger's largest cost.
         shown.usage->json.reserve(kUsageJsonReserve);
       }
-      refresh(*shown.usage, shown.name, positions_match ? i : ledger::Booking::kHeld, now, day,
-              month);
+      refresh(*shown.usage, shown.name, positions_match ? i : ledger::Booking::kNoPosition, now,
+              day, month);
       shown.stale = false;
     }
     entry.usage = shown.usage;

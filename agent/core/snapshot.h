@@ -39,25 +39,21 @@ struct QuotaUsage {
 };
 
 // What the usage ledger (--ledger) has booked for an interface in the
-// current day and billing month.
+// current day and billing month (Snapshot::usage_day, usage_month).
+// Held in the snapshot itself: at 1,000 interfaces, an object per interface
+// on the heap (and its text cached beside it) cost more to reach once a
+// second from cold memory than rendering the figures anew.
 struct InterfaceUsage {
-  std::string day;    // period labels: "2026-11-30"
-  std::string month;  // "2026-11", or the start date when the month starts on another day
   Counters today;
   Counters this_month;
-  std::optional<QuotaUsage> quota;
-  // The object above as NDJSON, rendered once by the ledger, which shows the
-  // same object tick after tick while the figures stand still (an idle
-  // interface's for a whole day): to_ndjson copies it. Empty: rendered from
-  // the fields. Whoever sets it keeps it equal to append_usage_json() of them.
-  std::string json;
+  std::shared_ptr<const QuotaUsage> quota;  // only for an interface with a --quota
 };
 
 struct InterfaceSnapshot {
   Link link;
   Counters totals;
   Rates rates;
-  std::shared_ptr<const InterfaceUsage> usage;  // only with --ledger
+  std::optional<InterfaceUsage> usage;  // only with --ledger
 };
 
 // How far a source's counts can be trusted, when it can say. Today: the BPF
@@ -74,6 +70,9 @@ struct Snapshot {
   int64_t ts_ms = 0;        // wall clock, Unix ms
   int64_t interval_ms = 0;  // measured since the previous snapshot; 0 for seq 0
   std::vector<InterfaceSnapshot> interfaces;
+  // With --ledger, the periods of every interface's usage: "2026-11-30" and
+  // "2026-11" (the start date when the month starts on another day).
+  std::string usage_day, usage_month;
   std::optional<SourceHealth> health;  // only from sources that report it
 };
 

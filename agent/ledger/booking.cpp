@@ -96,13 +96,16 @@ Counts Booker::first_sight(const Reading& r, std::vector<Note>& notes) const {
   return r.counts;
 }
 
-Counts Booker::step(const std::string& name, State& st, const Reading& r, int64_t mono_ns,
-                    std::vector<Note>& notes) const {
+Counts Booker::step(State& st, const Reading& r, int64_t mono_ns, std::vector<Note>& notes) const {
+  const std::string& name = st.name;
   if (r.ifindex != st.ifindex) {
     notes.push_back({NoteKind::kRecreated, name,
                      "ifindex " + std::to_string(st.ifindex) + " -> " + std::to_string(r.ifindex)});
     return r.counts;
   }
+  // Every counter forward, the usual case: nothing to classify (and no
+  // divisions for the wrap rule).
+  if (not_lower(r.counts, st.last)) return minus(r.counts, st.last);
   int lower = 0, nonzero = 0;
   for (int i = 0; i < 4; ++i) {
     if (at(st.last, i) != 0) ++nonzero;
@@ -153,7 +156,7 @@ void Booker::release(int64_t wall, int64_t mono_ns, std::vector<Booking>& out) {
       if (!c.zero()) out.push_back({n, t, c});
   }
   held_.clear();
-  for (auto& [n, st] : states_) {
+  for (State& st : states_) {
     st.booked_through = st.last;
     st.unbooked_first = false;
   }
@@ -195,30 +198,32 @@ const TickResult& Booker::tick(int64_t wall, int64_t mono_ns,
   clock_bad_ = !ok;
   // Sources list the same interfaces in the same order tick after tick:
   // the previous tick's entry at the same position is found without hashing
-  // the name (entries are never erased, so the pointers stay valid).
-  if (order_.size() < readings.size()) order_.resize(readings.size(), nullptr);
+  // the name.
+  if (order_.size() < readings.size()) order_.resize(readings.size(), kUnknown);
   for (size_t i = 0; i < readings.size(); ++i) {
     const Reading& r = readings[i];
-    StateEntry* it = order_[i];
-    if (!it || it->first != r.name) {
-      auto found = states_.find(r.name);
-      it = found == states_.end() ? nullptr : &*found;
+    uint32_t index = order_[i];
+    if (index == kUnknown || states_[index].name != r.name) {
+      auto found = by_name_.find(r.name);
+      index = found == by_name_.end() ? kUnknown : found->second;
     }
     Counts delta;
-    if (!it) {
+    if (index == kUnknown) {
       delta = first_sight(r, res.notes);
-      State st;
+      index = static_cast<uint32_t>(states_.size());
+      by_name_.emplace(r.name, index);
+      State& st = states_.emplace_back();
+      st.name = r.name;
       st.ifindex = r.ifindex;
       // Held first-sight credit is not booked yet: until it is, the store
       // keeps the old identity so a restart derives the same credit again.
       st.unbooked_first = !ok && restored_.count(r.name);
       st.booked_through = r.counts;  // a baseline books nothing; otherwise set below
-      it = &*states_.emplace(r.name, st).first;
-    } else if (it->second.ifindex != r.ifindex || it->second.last != r.counts) {
-      delta = step(r.name, it->second, r, mono_ns, res.notes);
+    } else if (states_[index].ifindex != r.ifindex || states_[index].last != r.counts) {
+      delta = step(states_[index], r, mono_ns, res.notes);
     }  // else idle, the usual case: nothing moved, nothing to classify
-    order_[i] = it;
-    State& st = it->second;
+    order_[i] = index;
+    State& st = states_[index];
     st.ifindex = r.ifindex;
     st.last = r.counts;
     st.last_mono = mono_ns;
@@ -248,7 +253,7 @@ std::vector<Booking> Booker::flush_held() {
   for (auto& [n, c] : sum)
     if (!c.zero()) out.push_back({n, t, c});
   held_.clear();
-  for (auto& [n, st] : states_) {
+  for (State& st : states_) {
     st.booked_through = st.last;
     st.unbooked_first = false;
   }
@@ -258,26 +263,26 @@ std::vector<Booking> Booker::flush_held() {
 std::vector<Identity> Booker::identities(bool changed_only) const {
   std::vector<Identity> out;
   out.reserve(states_.size() + (changed_only ? 0 : restored_.size()));
-  for (const auto& [n, st] : states_) {
+  for (const State& st : states_) {
     if (st.unbooked_first) {
       // The store keeps the restored identity until the credit is booked.
-      if (!changed_only) out.push_back(restored_.at(n));
+      if (!changed_only) out.push_back(restored_.at(st.name));
       continue;
     }
     if (changed_only && st.saved && st.saved_through == st.booked_through &&
         st.saved_ifindex == st.ifindex)
       continue;
-    out.push_back({n, st.ifindex, boot_id_, st.booked_through});
+    out.push_back({st.name, st.ifindex, boot_id_, st.booked_through});
   }
   // Interfaces not seen this run keep what the store had.
   if (!changed_only)
     for (const auto& [n, id] : restored_)
-      if (!states_.count(n)) out.push_back(id);
+      if (!by_name_.count(n)) out.push_back(id);
   return out;
 }
 
 void Booker::mark_saved() {
-  for (auto& [n, st] : states_) {
+  for (State& st : states_) {
     if (st.unbooked_first) continue;
     st.saved = true;
     st.saved_through = st.booked_through;

@@ -143,6 +143,7 @@ class Booker {
 
  private:
   struct State {
+    std::string name;
     uint32_t ifindex = 0;
     Counts last;            // the latest reading
     Counts booked_through;  // equals `last` except while traffic is held
@@ -154,8 +155,7 @@ class Booker {
     uint32_t saved_ifindex = 0;
   };
 
-  Counts step(const std::string& name, State& st, const Reading& r, int64_t mono_ns,
-              std::vector<Note>& notes) const;
+  Counts step(State& st, const Reading& r, int64_t mono_ns, std::vector<Note>& notes) const;
   Counts first_sight(const Reading& r, std::vector<Note>& notes) const;
   bool plausible(int64_t wall) const {
     return wall >= opts_.min_plausible_time && wall >= clock_floor_;
@@ -169,9 +169,13 @@ class Booker {
   bool clock_bad_ = false;
   int64_t back_since_ns_ = -1;  // monotonic time the clock was first seen behind
   std::unordered_map<std::string, Identity> restored_;
-  std::unordered_map<std::string, State> states_;
-  using StateEntry = std::pair<const std::string, State>;
-  std::vector<StateEntry*> order_;  // the last tick's entries, by position in its readings
+  // In order of first sight, which is the readings' order: a tick walks
+  // them front to back, in step with the readings (entries are never
+  // erased).
+  std::vector<State> states_;
+  std::unordered_map<std::string, uint32_t> by_name_;  // index in states_
+  static constexpr uint32_t kUnknown = UINT32_MAX;
+  std::vector<uint32_t> order_;  // index in states_ by position in the last tick's readings
   struct HeldSlot {
     int64_t mono_ns = 0;  // the latest reading that went into the slot
     std::map<std::string, Counts> by_name;

@@ -59,7 +59,7 @@ Ledger::~Ledger() {
 }
 
 Counts& Ledger::current(const std::string& name, int which, int64_t start) {
-  return current(pending_[name], name, which, start);
+  return current(pending(name, Booking::kNoPosition), name, which, start);
 }
 
 Counts& Ledger::current(Pending& p, const std::string& name, int which, int64_t start) {
@@ -75,60 +75,89 @@ Counts& Ledger::current(Pending& p, const std::string& name, int which, int64_t 
 
 Ledger::Pending& Ledger::pending(const std::string& name, size_t position) {
   if (position < at_position_.size()) {
-    auto [known, p] = at_position_[position];
-    if (known && *known == name) return *p;
+    uint32_t known = at_position_[position];
+    if (known != kUnknown && pending_[known].name == name) return pending_[known];
   }
-  auto entry = pending_.try_emplace(name).first;
+  auto [entry, added] = by_name_.try_emplace(name, static_cast<uint32_t>(pending_.size()));
+  if (added) pending_.emplace_back().name = name;
   if (position != Booking::kNoPosition) {
-    if (position >= at_position_.size()) at_position_.resize(position + 1);
-    at_position_[position] = {&entry->first, &entry->second};
+    if (position >= at_position_.size()) at_position_.resize(position + 1, kUnknown);
+    at_position_[position] = entry->second;
   }
-  return entry->second;
+  return pending_[entry->second];
 }
 
-void Ledger::add_unsaved(Pending& p, int kind, int64_t start, const Counts& delta) {
-  Slot& open = p.open[kind];
-  if (p.open_used[kind] && open.start == start) {
-    open.counts += delta;  // the usual case
+uint32_t Ledger::epoch_of(const int64_t (&start)[5]) {
+  // Few: one per five minutes between saves, the newest last.
+  for (size_t e = epochs_.size(); e-- > 0;)
+    if (std::equal(std::begin(start), std::end(start), epochs_[e].start))
+      return static_cast<uint32_t>(e);
+  Epoch& added = epochs_.emplace_back();
+  std::copy(std::begin(start), std::end(start), added.start);
+  return static_cast<uint32_t>(epochs_.size() - 1);
+}
+
+void Ledger::add_unsaved(Pending& p, uint32_t epoch, const Counts& delta) {
+  if (p.open_used && p.open_epoch == epoch) {
+    p.open += delta;  // the usual case
     return;
   }
-  for (auto& [k, slot] : p.older)
-    if (k == kind && slot.start == start) {
-      slot.counts += delta;
+  if (!p.open_used) {
+    p.open_used = true;
+    p.open_epoch = epoch;
+    p.open = delta;
+    return;
+  }
+  // The newest epoch stays open: older ones (a period that ended before
+  // the save, traffic held while the clock was wrong) go aside.
+  uint32_t aside = epoch;
+  Counts aside_counts = delta;
+  if (epochs_[epoch].start[0] > epochs_[p.open_epoch].start[0]) {
+    aside = p.open_epoch;
+    aside_counts = p.open;
+    p.open_epoch = epoch;
+    p.open = delta;
+  }
+  for (auto& [e, counts] : p.older)
+    if (e == aside) {
+      counts += aside_counts;
       return;
     }
-  if (!p.open_used[kind]) {
-    open = {start, delta};
-    p.open_used[kind] = true;
-  } else if (start > open.start) {
-    p.older.emplace_back(kind, open);
-    open = {start, delta};
-  } else {
-    p.older.emplace_back(kind, Slot{start, delta});
-  }
+  p.older.emplace_back(aside, aside_counts);
 }
 
-Counts Ledger::unsaved(const Pending& p, int kind, int64_t start) {
+Counts Ledger::unsaved(const Pending& p, int kind, int64_t start) const {
   Counts sum;
-  if (p.open_used[kind] && p.open[kind].start == start) sum += p.open[kind].counts;
-  for (const auto& [k, slot] : p.older)
-    if (k == kind && slot.start == start) sum += slot.counts;
+  if (p.open_used && epochs_[p.open_epoch].start[kind] == start) sum += p.open;
+  for (const auto& [e, counts] : p.older)
+    if (epochs_[e].start[kind] == start) sum += counts;
   return sum;
 }
 
+void Ledger::rows(const Pending& p, std::vector<Row>& rows) const {
+  rows.clear();
+  auto add = [&](uint32_t epoch, const Counts& counts) {
+    for (int kind = 0; kind < 5; ++kind) {
+      const int64_t start = epochs_[epoch].start[kind];
+      auto row = std::find_if(rows.begin(), rows.end(),
+                              [&](const Row& r) { return r.kind == kind && r.start == start; });
+      if (row == rows.end())
+        rows.push_back({kind, start, counts});
+      else
+        row->counts += counts;
+    }
+  };
+  for (const auto& [e, counts] : p.older) add(e, counts);
+  if (p.open_used) add(p.open_epoch, p.open);
+}
+
 void Ledger::book(const Booking& b) {
-  if (starts_.wall != b.wall) {
-    // One tick books every interface at the same time: the period starts
-    // (localtime_r, mktime) are worked out once, not per interface.
-    starts_.wall = b.wall;
-    for (int i = 0; i < 5; ++i) starts_.start[i] = period_start(kStored[i], b.wall, opts_.calendar);
+  if (!starts_of(b.wall).has_epoch) {
+    starts_.epoch = epoch_of(starts_.start);
+    starts_.has_epoch = true;
   }
   Pending& p = pending(b.name, b.position);
-  if (b.position != Booking::kNoPosition)
-    moved_.push_back(b.position);
-  else
-    moved_others_ = true;
-  for (int i = 0; i < 5; ++i) add_unsaved(p, i, starts_.start[i], b.delta);
+  add_unsaved(p, starts_.epoch, b.delta);
   for (int w = 0; w < 2; ++w) {
     int64_t s = starts_.start[w == 0 ? kDaySlot : kMonthSlot];
     Slot& cur = p.current[w];
@@ -141,8 +170,6 @@ void Ledger::book(const Booking& b) {
 
 void Ledger::tick(int64_t wall, int64_t mono_ns, const std::vector<Reading>& readings,
                   LedgerEvents* events) {
-  moved_.clear();
-  moved_others_ = false;
   const TickResult& r = booker_.tick(wall, mono_ns, readings);
   for (const Note& n : r.notes) {
     log_note(n);
@@ -189,19 +216,18 @@ SaveStatus Ledger::save() {
   batch.deltas.reserve(pending_rows());
   // Every interface shares the same few periods: one label per period.
   std::map<std::pair<int, int64_t>, std::string> labels;
-  auto add = [&](const std::string& name, int kind, const Slot& s) {
-    auto it = labels.find({kind, s.start});
-    if (it == labels.end())
-      it = labels
-               .emplace(std::make_pair(kind, s.start),
-                        period_label(kStored[kind], s.start, opts_.calendar))
-               .first;
-    batch.deltas.push_back({kStored[kind], name, it->second, s.counts});
-  };
-  for (const auto& [name, p] : pending_) {
-    for (const auto& [kind, slot] : p.older) add(name, kind, slot);
-    for (int i = 0; i < 5; ++i)
-      if (p.open_used[i]) add(name, i, p.open[i]);
+  std::vector<Row> of_one;
+  for (const Pending& p : pending_) {
+    rows(p, of_one);
+    for (const Row& row : of_one) {
+      auto it = labels.find({row.kind, row.start});
+      if (it == labels.end())
+        it = labels
+                 .emplace(std::make_pair(row.kind, row.start),
+                          period_label(kStored[row.kind], row.start, opts_.calendar))
+                 .first;
+      batch.deltas.push_back({kStored[row.kind], p.name, it->second, row.counts});
+    }
   }
   batch.identities = booker_.identities(/*changed_only=*/true);
   batch.marks = unsaved_marks_;
@@ -214,10 +240,12 @@ SaveStatus Ledger::save() {
   std::string err;
   SaveStatus st = store_.save(batch, &err);
   if (st == SaveStatus::kOk) {
-    for (auto& [name, p] : pending_) {
-      std::fill(std::begin(p.open_used), std::end(p.open_used), false);
+    for (Pending& p : pending_) {
+      p.open_used = false;
       p.older.clear();
     }
+    epochs_.clear();
+    starts_.has_epoch = false;  // its epoch is gone
     unsaved_marks_.clear();
     booker_.mark_saved();
     ++stats_.saves;
@@ -240,27 +268,37 @@ SaveStatus Ledger::close() {
 
 Counts Ledger::usage(const std::string& name, PeriodKind kind, int64_t now) {
   int which = kind == PeriodKind::kDay ? 0 : 1;
-  usage_periods(now);
-  return current(name, which, usage_starts_.start[which]);
+  return current(name, which, starts_of(now).start[which == 0 ? kDaySlot : kMonthSlot]);
 }
 
 void Ledger::usage(const std::string& name, int64_t now, Counts* day, Counts* month,
                    size_t position) {
-  usage_periods(now);
+  const Starts& starts = starts_of(now);
   Pending& p = pending(name, position);
-  *day = current(p, name, 0, usage_starts_.start[0]);
-  *month = current(p, name, 1, usage_starts_.start[1]);
+  *day = current(p, name, 0, starts.start[kDaySlot]);
+  *month = current(p, name, 1, starts.start[kMonthSlot]);
 }
 
-void Ledger::usage_periods(int64_t now) {
-  if (usage_starts_.wall != now) {
-    // Every snapshot asks for each interface at the same `now`: the day and
-    // month starts (mktime, which stats /etc/localtime on each call when TZ
-    // is unset) are worked out once per tick, not twice per interface.
-    usage_starts_.wall = now;
-    usage_starts_.start[0] = period_start(PeriodKind::kDay, now, opts_.calendar);
-    usage_starts_.start[1] = period_start(PeriodKind::kMonth, now, opts_.calendar);
+std::pair<int64_t, int64_t> Ledger::day_and_month(int64_t now) {
+  const Starts& starts = starts_of(now);
+  return {starts.start[kDaySlot], starts.start[kMonthSlot]};
+}
+
+const Ledger::Starts& Ledger::starts_of(int64_t wall) {
+  if (starts_.wall == wall) return starts_;
+  // A tick's bookings and its snapshots ask about the same wall time. The
+  // day, month and year starts come from mktime, which stats
+  // /etc/localtime on each call when TZ is unset: they are worked out again
+  // only when the five-minute period (localtime_r alone) is another one,
+  // as every longer period can only change with it.
+  const int64_t five_min = period_start(kStored[0], wall, opts_.calendar);
+  if (starts_.wall < 0 || five_min != starts_.start[0]) {
+    starts_.start[0] = five_min;
+    for (int i = 1; i < 5; ++i) starts_.start[i] = period_start(kStored[i], wall, opts_.calendar);
+    starts_.has_epoch = false;
   }
+  starts_.wall = wall;
+  return starts_;
 }
 
 std::optional<QuotaStatus> Ledger::quota_status(const std::string& name, int64_t now) {
@@ -271,8 +309,11 @@ std::optional<QuotaStatus> Ledger::quota_status(const std::string& name, int64_t
 
 size_t Ledger::pending_rows() const {
   size_t n = 0;
-  for (const auto& [name, p] : pending_)
-    n += p.older.size() + std::count(std::begin(p.open_used), std::end(p.open_used), true);
+  std::vector<Row> of_one;
+  for (const Pending& p : pending_) {
+    rows(p, of_one);
+    n += of_one.size();
+  }
   return n;
 }
 

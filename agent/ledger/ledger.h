@@ -7,7 +7,7 @@
 //   start   `--ledger PATH`: a LedgerError is fatal (one line, exit 1).
 //   tick    after each source read: tick(time(nullptr), CLOCK_BOOTTIME ns, the
 //           readings in the snapshot's order), then maybe_save(); snapshots take
-//           usage() and quota_status() of what moved() (the rest stands still).
+//           usage() (by position in those readings) and quota_status().
 //   exit    close() on SIGINT/SIGTERM (books held traffic, saves).
 //   report  `--report PERIOD [--json] [IFACE...]`: Store::open_read_only(PATH) and
 //           write_report(...) from report.h.
@@ -95,13 +95,9 @@ class Ledger {
   void usage(const std::string& name, int64_t now, Counts* day, Counts* month,
              size_t position = Booking::kNoPosition);
   std::optional<QuotaStatus> quota_status(const std::string& name, int64_t now);
-  // What the last tick() moved, for a caller that keeps what it showed and
-  // redoes only that: the positions in its readings whose usage changed, and
-  // whether other interfaces' did too (held traffic booked once the clock
-  // became plausible).
-  const std::vector<size_t>& moved() const { return moved_; }
-  bool moved_others() const { return moved_others_; }
-
+  // Starts of the day and the billing month containing `now`, as usage()
+  // counts them.
+  std::pair<int64_t, int64_t> day_and_month(int64_t now);
   const LedgerStats& stats() const { return stats_; }
   const Store& store() const { return store_; }
   Store& mutable_store() { return store_; }  // tests: simulate a full disk
@@ -112,43 +108,69 @@ class Ledger {
     int64_t start = 0;
     Counts counts;
   };
+  // The five stored periods (five minutes to year) that a booking's time
+  // falls in. Every interface booked in the same tick shares one: an
+  // interface keeps one running sum per epoch, not one per period, and the
+  // periods' totals are made from the sums when they are saved.
+  struct Epoch {
+    int64_t start[5] = {};
+  };
   struct Pending {
-    // Unsaved increments by stored kind: the newest period's in place (the
-    // only one between most saves; booking it touches no other memory), a
-    // period that ended before the save in `older`.
-    Slot open[5];
-    bool open_used[5] = {};
-    std::vector<std::pair<int, Slot>> older;  // (stored kind, slot)
-    Slot current[2];  // day and month totals of the current periods (store + pending)
+    std::string name;
+    // What every tick reads, together: the day and month totals of the
+    // current periods (store + unsaved), as snapshots show them...
+    Slot current[2];
     bool current_valid[2] = {};
+    // ...and the unsaved increments of the newest epoch: in place, the only
+    // epoch between most saves, so booking touches no other memory.
+    bool open_used = false;
+    uint32_t open_epoch = 0;
+    Counts open;
+    std::vector<std::pair<uint32_t, Counts>> older;  // (epoch, increments) of other epochs
   };
   struct Starts {
     int64_t wall = -1;
     int64_t start[5] = {};
+    bool has_epoch = false;
+    uint32_t epoch = 0;  // index of start in epochs_, when has_epoch
+  };
+  // A stored row: the unsaved increments of one interface in one period.
+  struct Row {
+    int kind;  // index in the stored kinds, five minutes to year
+    int64_t start;
+    Counts counts;
   };
 
   void book(const Booking& b);
-  static void add_unsaved(Pending& p, int kind, int64_t start, const Counts& delta);
-  static Counts unsaved(const Pending& p, int kind, int64_t start);
+  void add_unsaved(Pending& p, uint32_t epoch, const Counts& delta);
+  Counts unsaved(const Pending& p, int kind, int64_t start) const;
+  // The rows a save writes for `p`, one per period (epochs that share a
+  // period summed), into `rows` (cleared first).
+  void rows(const Pending& p, std::vector<Row>& rows) const;
+  uint32_t epoch_of(const int64_t (&start)[5]);
   Pending& pending(const std::string& name, size_t position);
   Counts& current(const std::string& name, int which, int64_t start);
   Counts& current(Pending& p, const std::string& name, int which, int64_t start);
-  void usage_periods(int64_t now);  // fills usage_starts_
+  const Starts& starts_of(int64_t wall);
   void check_quotas(int64_t now, LedgerEvents* events);
 
   LedgerOptions opts_;
   Store store_;
   Booker booker_;
-  std::unordered_map<std::string, Pending> pending_;
+  // In order of first sight, which is the readings' order: a tick walks
+  // them front to back, in step with the readings, instead of hopping
+  // between hash nodes all over the heap.
+  std::vector<Pending> pending_;
+  std::unordered_map<std::string, uint32_t> by_name_;  // index in pending_
   std::set<QuotaMark> marks_;
   std::vector<QuotaMark> unsaved_marks_;
-  // Entries of pending_ (never erased) by position in the readings, as
-  // last looked up: sources list the same interfaces in the same order.
-  std::vector<std::pair<const std::string*, Pending*>> at_position_;
-  std::vector<size_t> moved_;
-  bool moved_others_ = false;
-  Starts starts_;
-  Starts usage_starts_;  // start[0]: day, start[1]: month of usage()'s `now`
+  // Index in pending_ (entries are never erased) by position in the
+  // readings, as last looked up: sources list the same interfaces in the
+  // same order.
+  static constexpr uint32_t kUnknown = UINT32_MAX;
+  std::vector<uint32_t> at_position_;
+  std::vector<Epoch> epochs_;  // of the unsaved increments; a save empties it
+  Starts starts_;  // of the last wall asked about (a tick's bookings and snapshots share it)
   int64_t last_save_mono_ = -1;
   int64_t last_wall_ = 0;
   int64_t last_housekeeping_ = -1;

@@ -32,9 +32,6 @@ Counters to_counters(const ledger::Counts& c) {
   return {c.rx_bytes, c.rx_packets, c.tx_bytes, c.tx_packets};
 }
 
-// An idle interface's usage object is ~190 bytes, one with a quota ~390.
-constexpr size_t kUsageJsonReserve = 240;
-
 }  // namespace
 
 std::string read_boot_id(const std::string& path) {
@@ -105,12 +102,6 @@ bool LedgerReporter::report(const std::vector<Link>& links, const std::vector<Co
   book_.resize(n);
   const int64_t boot_ns = config_.boot_now_ns();
   ledger_->tick(now_, boot_ns, book_, this);
-  // The snapshot lists the readings of book_ in the same order: both are
-  // walked by for_each_counted.
-  if (ledger_->moved_others())
-    for (Shown& shown : shown_) shown.stale = true;
-  for (size_t position : ledger_->moved())
-    if (position < shown_.size()) shown_[position].stale = true;
   ledger_->maybe_save(boot_ns);
   bool ok = inner_->report(links, readings, monotonic_ns, wall_ms);
   return ok && output_ok_;
@@ -129,72 +120,43 @@ void LedgerReporter::finish() {
 }
 
 void LedgerReporter::enrich(Snapshot& snapshot) {
-  const ledger::Calendar& cal = config_.ledger.calendar;
   const int64_t now = now_ ? now_ : config_.wall_now();
-  const std::string day = ledger::period_label(
-      ledger::PeriodKind::kDay, ledger::period_start(ledger::PeriodKind::kDay, now, cal), cal);
-  const std::string month = ledger::period_label(
-      ledger::PeriodKind::kMonth, ledger::period_start(ledger::PeriodKind::kMonth, now, cal), cal);
-  // A snapshot that is not the readings just booked (its positions are not
-  // theirs) gets everything redone.
-  const bool positions_match = snapshot.interfaces.size() == book_.size();
-  if (day != shown_day_ || month != shown_month_ || !positions_match) {
-    shown_day_ = day;
-    shown_month_ = month;
-    for (Shown& shown : shown_) shown.stale = true;
+  const std::pair<int64_t, int64_t> periods = ledger_->day_and_month(now);
+  if (periods != labelled_) {
+    const ledger::Calendar& cal = config_.ledger.calendar;
+    labelled_ = periods;
+    day_label_ = ledger::period_label(ledger::PeriodKind::kDay, periods.first, cal);
+    month_label_ = ledger::period_label(ledger::PeriodKind::kMonth, periods.second, cal);
   }
-  shown_.resize(snapshot.interfaces.size());
-  for (size_t i = 0; i < shown_.size(); ++i) {
+  snapshot.usage_day = day_label_;
+  snapshot.usage_month = month_label_;
+  // The snapshot of the readings just booked lists them in book_'s order
+  // (both are walked by for_each_counted): the ledger finds each interface
+  // by its position. In any other snapshot a position is only a hint.
+  const bool positions_match = snapshot.interfaces.size() == book_.size();
+  for (size_t i = 0; i < snapshot.interfaces.size(); ++i) {
     InterfaceSnapshot& entry = snapshot.interfaces[i];
-    Shown& shown = shown_[i];
-    if (shown.name != entry.link.name) {
-      shown.name = entry.link.name;
-      shown.stale = true;
-      shown.has_quota = std::any_of(config_.ledger.quotas.begin(), config_.ledger.quotas.end(),
-                                    [&](const ledger::Quota& q) { return q.name == shown.name; });
-    }
-    if (shown.stale || shown.has_quota) {
-      // An object an earlier snapshot still holds (the Prometheus
-      // endpoint's copy) stays as it is.
-      if (!shown.usage || shown.usage.use_count() > 1) {
-        shown.usage = std::make_shared<InterfaceUsage>();
-        // Allocated right after the object, in position order: to_ndjson
-        // copies these texts once a second from cold memory, and a steady
-        // stride is what the hardware prefetcher follows. Scattered (grown
-        // append by append), that copy was the ledger's largest cost.
-        shown.usage->json.reserve(kUsageJsonReserve);
-      }
-      refresh(*shown.usage, shown.name, positions_match ? i : ledger::Booking::kNoPosition, now,
-              day, month);
-      shown.stale = false;
-    }
-    entry.usage = shown.usage;
+    ledger::Counts today, this_month;
+    ledger_->usage(entry.link.name, now, &today, &this_month,
+                   positions_match ? i : ledger::Booking::kNoPosition);
+    InterfaceUsage& usage = entry.usage.emplace();
+    usage.today = to_counters(today);
+    usage.this_month = to_counters(this_month);
+    if (!config_.ledger.quotas.empty()) usage.quota = quota_usage(entry.link.name, now);
   }
 }
 
-void LedgerReporter::refresh(InterfaceUsage& usage, const std::string& name, size_t position,
-                             int64_t now, const std::string& day, const std::string& month) {
-  usage.day = day;
-  usage.month = month;
-  ledger::Counts today, this_month;
-  ledger_->usage(name, now, &today, &this_month, position);
-  usage.today = to_counters(today);
-  usage.this_month = to_counters(this_month);
-  usage.quota.reset();
+std::shared_ptr<const QuotaUsage> LedgerReporter::quota_usage(const std::string& name,
+                                                              int64_t now) {
   for (const ledger::Quota& q : config_.ledger.quotas) {
     if (q.name != name) continue;
-    if (auto status = ledger_->quota_status(name, now))
-      usage.quota = QuotaUsage{status->period,
-                               ledger::period_name(q.period),
-                               ledger::direction_name(q.direction),
-                               status->used,
-                               status->limit,
-                               status->percent,
-                               status->projected};
-    break;
+    std::optional<ledger::QuotaStatus> status = ledger_->quota_status(name, now);
+    if (!status) return nullptr;
+    return std::make_shared<const QuotaUsage>(QuotaUsage{
+        status->period, ledger::period_name(q.period), ledger::direction_name(q.direction),
+        status->used, status->limit, status->percent, status->projected});
   }
-  usage.json.clear();
-  append_usage_json(usage.json, usage);
+  return nullptr;
 }
 
 void LedgerReporter::on_quota(const ledger::QuotaAlert& alert) {

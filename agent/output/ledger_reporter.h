@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/reporter.h"
@@ -47,9 +48,7 @@ class LedgerReporter : public Reporter, private ledger::LedgerEvents {
   // Books held traffic and saves; then the inner reporter's finish().
   void finish() override;
 
-  // Adds usage (and quota state) to every interface of `snapshot`: cheap
-  // for the snapshot of the readings just reported (what stood still is
-  // shown again); in any other snapshot, what is not where it was is redone.
+  // Adds usage (and quota state) to every interface of `snapshot`.
   void enrich(Snapshot& snapshot);
 
   ledger::Ledger& book() { return *ledger_; }
@@ -61,30 +60,18 @@ class LedgerReporter : public Reporter, private ledger::LedgerEvents {
   void run_hook(const ledger::QuotaAlert& alert);
   void reap_hooks();
 
-  void refresh(InterfaceUsage& usage, const std::string& name, size_t position, int64_t now,
-               const std::string& day, const std::string& month);
-
-  // What each position of the last snapshot showed. An interface nothing was
-  // booked to since, in the same day and month and without a quota (whose
-  // projection moves with the clock alone), shows the same object again:
-  // at 1,000 idle interfaces, asking the ledger and rendering each one anew
-  // every tick cost more than the rest of the ledger.
-  struct Shown {
-    std::string name;
-    std::shared_ptr<InterfaceUsage> usage;  // redone in place when no snapshot still holds it
-    bool has_quota = false;
-    bool stale = true;
-  };
+  // The quota state of `name` at `now`, or null when it has no --quota.
+  std::shared_ptr<const QuotaUsage> quota_usage(const std::string& name, int64_t now);
 
   LedgerReporterConfig config_;
-  std::vector<Shown> shown_;             // by position, as the readings of book_
-  std::string shown_day_, shown_month_;  // the period labels of shown_
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<Reporter> inner_;
   std::vector<pid_t> hooks_;
   std::vector<ledger::Reading> book_;  // this tick's readings
   int64_t now_ = 0;                    // wall seconds of the tick being reported
   int64_t tick_ms_ = 0;
+  std::pair<int64_t, int64_t> labelled_{-1, -1};  // the day and month starts labelled below
+  std::string day_label_, month_label_;           // the usage periods of snapshots
   bool output_ok_ = true;
   bool finished_ = false;
   uint64_t quota_events_ = 0;

@@ -2,12 +2,12 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "output/json_writer.h"
 #include "sys/error.h"
@@ -33,78 +33,73 @@ constexpr RateField kRateFields[] = {{"rx_bps", &Rates::rx_bps},
                                      {"rx_pps", &Rates::rx_pps},
                                      {"tx_pps", &Rates::tx_pps}};
 
-// Rendered with the constant keys as literals into a buffer appended at
+// Rendered with the constant text as literals into a buffer appended at
 // once: with the ledger these objects double the snapshot line, and key by
 // key through the writer (or append by append) they cost more than booking
 // the readings. The bytes are the writer's (tests/unit/ledger_wiring_test.cpp
-// checks the whole line).
+// checks the whole line against nlohmann's).
 char* put(char* p, std::string_view s) {
   std::memcpy(p, s.data(), s.size());
   return p + s.size();
 }
 char* put(char* p, uint64_t v) { return std::to_chars(p, p + 20, v).ptr; }
 
-void append_counts(std::string& out, std::string_view head, const std::string& period,
-                   const Counters& counts) {
-  // Period labels are the ledger's own digits and dashes; anything else
-  // goes through the escaping writer.
-  const bool plain = period.size() <= 64 && std::all_of(period.begin(), period.end(), [](char c) {
-                       return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-                     });
-  char buf[320];  // head (< 24) + period (<= 66) + four keys (< 64) + four numbers (<= 80)
-  char* p = put(buf, head);
-  if (plain) {
-    *p++ = '"';
-    p = put(p, period);
-    *p++ = '"';
-  } else {
-    out.append(buf, p);
-    append_json_string(out, period);
-    p = buf;
-  }
-  p = put(p, ",\"rx_bytes\":");
+char* put_counts(char* p, const Counters& counts) {
   p = put(p, counts.rx_bytes);
   p = put(p, ",\"rx_packets\":");
   p = put(p, counts.rx_packets);
   p = put(p, ",\"tx_bytes\":");
   p = put(p, counts.tx_bytes);
   p = put(p, ",\"tx_packets\":");
-  p = put(p, counts.tx_packets);
-  *p++ = '}';
-  out.append(buf, p);
+  return put(p, counts.tx_packets);
 }
 
+// The text around the usage figures, the same for every interface of a
+// line (the periods are the snapshot's): made once per line.
+struct UsageText {
+  explicit UsageText(const Snapshot& snapshot) {
+    day_head = "\"usage\":{\"day\":{\"period\":";
+    append_json_string(day_head, snapshot.usage_day);
+    day_head += ",\"rx_bytes\":";
+    month_head = "},\"month\":{\"period\":";
+    append_json_string(month_head, snapshot.usage_month);
+    month_head += ",\"rx_bytes\":";
+    // Both heads, eight numbers of up to 20 digits, six keys, two braces.
+    buffer.resize(day_head.size() + month_head.size() + 8 * 20 + 6 * 14 + 2);
+  }
+  std::string day_head;    // "usage":{"day":{"period":"2026-11-30","rx_bytes":
+  std::string month_head;  // },"month":{"period":"2026-11","rx_bytes":
+  std::string buffer;      // one interface's
+};
+
 // Only with --ledger: without it the line stays as it always was.
-void write_usage(JsonWriter& json, std::string& out, const InterfaceUsage& usage) {
-  json.key("usage").raw("");  // the writer's comma and key; the object goes straight to `out`
-  if (!usage.json.empty())
-    out += usage.json;
-  else
-    append_usage_json(out, usage);
+void write_usage(JsonWriter& json, std::string& out, UsageText& text, const InterfaceUsage& usage) {
+  char* const start = text.buffer.data();
+  char* p = put(start, text.day_head);
+  p = put_counts(p, usage.today);
+  p = put(p, text.month_head);
+  p = put_counts(p, usage.this_month);
+  *p++ = '}';
+  if (!usage.quota) *p++ = '}';
+  json.raw(std::string_view(start, static_cast<size_t>(p - start)));  // the writer's comma first
+  if (!usage.quota) return;
+  // One per --quota: through the writer.
+  out += ",\"quota\":";
+  JsonWriter quota(out);
+  const QuotaUsage& q = *usage.quota;
+  quota.begin_object();
+  quota.key("period").value(q.period);
+  quota.key("kind").value(q.kind);
+  quota.key("direction").value(q.direction);
+  quota.key("used_bytes").value(q.used);
+  quota.key("limit_bytes").value(q.limit);
+  quota.key("percent").value_whole_as_integer(std::round(q.percent * 100) / 100);
+  quota.key("projected_bytes").value(q.projected);
+  quota.end_object();
+  out += '}';
 }
 
 }  // namespace
-
-void append_usage_json(std::string& out, const InterfaceUsage& usage) {
-  append_counts(out, "{\"day\":{\"period\":", usage.day, usage.today);
-  append_counts(out, ",\"month\":{\"period\":", usage.month, usage.this_month);
-  if (usage.quota) {
-    // One per --quota: through the writer.
-    out += ",\"quota\":";
-    JsonWriter quota(out);
-    const QuotaUsage& q = *usage.quota;
-    quota.begin_object();
-    quota.key("period").value(q.period);
-    quota.key("kind").value(q.kind);
-    quota.key("direction").value(q.direction);
-    quota.key("used_bytes").value(q.used);
-    quota.key("limit_bytes").value(q.limit);
-    quota.key("percent").value_whole_as_integer(std::round(q.percent * 100) / 100);
-    quota.key("projected_bytes").value(q.projected);
-    quota.end_object();
-  }
-  out += '}';
-}
 
 std::string to_ndjson(const Snapshot& snapshot) {
   std::string line;
@@ -120,6 +115,7 @@ void to_ndjson(const Snapshot& snapshot, std::string& line) {
   // counters alone was copied again as it grew.
   const bool usage = !snapshot.interfaces.empty() && snapshot.interfaces.front().usage;
   line.reserve(128 + snapshot.interfaces.size() * (usage ? 448 : 200));
+  std::optional<UsageText> usage_text;  // at the first interface with usage
   JsonWriter json(line);
   json.begin_object();
   json.key("source").value(snapshot.source);
@@ -135,7 +131,10 @@ void to_ndjson(const Snapshot& snapshot, std::string& line) {
     // rounding the others have at most three decimals ("rx_pps":0.333).
     for (const RateField& r : kRateFields)
       json.key(r.key).value_whole_as_integer(entry.rates.*r.field);
-    if (entry.usage) write_usage(json, line, *entry.usage);
+    if (entry.usage) {
+      if (!usage_text) usage_text.emplace(snapshot);
+      write_usage(json, line, *usage_text, *entry.usage);
+    }
     json.end_object();
   }
   json.end_object();

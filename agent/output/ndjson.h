@@ -14,10 +14,6 @@ std::string to_ndjson(const Snapshot& snapshot);
 // faulted in page by page and unmapped again.
 void to_ndjson(const Snapshot& snapshot, std::string& line);
 
-// The value of an interface's "usage" key, rendered from its fields (never
-// from usage.json): what to_ndjson writes when usage.json is null.
-void append_usage_json(std::string& out, const InterfaceUsage& usage);
-
 // Writes all of `line` to `fd`, retrying partial writes and EINTR, so a
 // reader never sees half a line. Returns false when the reader has gone
 // (EPIPE); throws Error on any other failure.

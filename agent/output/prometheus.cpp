@@ -124,7 +124,7 @@ static void format_usage(std::string& out, const MetricsState& state) {
     for (const InterfaceSnapshot& i : entry.second.interfaces)
       if (i.usage) {
         any_usage = true;
-        any_quota = any_quota || i.usage->quota.has_value();
+        any_quota = any_quota || i.usage->quota != nullptr;
       }
   if (!any_usage) return;
   family_header(out, "netmon_usage_bytes", "gauge",

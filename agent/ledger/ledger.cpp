@@ -213,7 +213,6 @@ bool Ledger::maybe_save(int64_t mono_ns) {
 
 SaveStatus Ledger::save() {
   SaveBatch batch;
-  batch.deltas.reserve(pending_rows());
   // Every interface shares the same few periods: one label per period.
   std::map<std::pair<int, int64_t>, std::string> labels;
   std::vector<Row> of_one;

@@ -168,6 +168,8 @@ class LedgerReporterTest : public ::testing::Test {
     LedgerReporterConfig c;
     c.ledger.path = dir_.file("netmon.db");
     c.ledger.save_interval_s = 300;
+    // The fake clock's day, not the build day: the build can be later.
+    c.ledger.booking.min_plausible_time = ledger::test::local("2026-11-01 00:00:00");
     c.ledger.quotas = std::move(quotas);
     c.boot_id = "boot-1";
     c.out_fd = pipe_[1];

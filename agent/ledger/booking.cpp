@@ -133,14 +133,14 @@ Counts Booker::step(State& st, const Reading& r, int64_t mono_ns, std::vector<No
   return d;
 }
 
-void Booker::hold(int64_t mono_ns, const std::string& name, const Counts& delta) {
+void Booker::hold(int64_t mono_ns, uint32_t interface, const Counts& delta) {
   HeldSlot& slot = held_[mono_ns / kSlotNs];
   slot.mono_ns = std::max(slot.mono_ns, mono_ns);
-  slot.by_name[name] += delta;
+  slot.by_interface[interface] += delta;
   while (held_.size() > opts_.max_held_slots && held_.size() >= 2) {
     auto oldest = held_.begin();
     auto next = std::next(oldest);
-    for (auto& [n, c] : oldest->second.by_name) next->second.by_name[n] += c;
+    for (auto& [i, c] : oldest->second.by_interface) next->second.by_interface[i] += c;
     held_.erase(oldest);
   }
 }
@@ -152,8 +152,8 @@ void Booker::release(int64_t wall, int64_t mono_ns, std::vector<Booking>& out) {
     // before this first plausible reading places it in wall-clock time.
     int64_t t = wall - (mono_ns - held.mono_ns) / 1'000'000'000;
     t = std::max(t, floor);
-    for (auto& [n, c] : held.by_name)
-      if (!c.zero()) out.push_back({n, t, c});
+    for (auto& [i, c] : held.by_interface)
+      if (!c.zero()) push(out, i, t, c);
   }
   held_.clear();
   for (State& st : states_) {
@@ -219,9 +219,17 @@ const TickResult& Booker::tick(int64_t wall, int64_t mono_ns,
       // keeps the old identity so a restart derives the same credit again.
       st.unbooked_first = !ok && restored_.count(r.name);
       st.booked_through = r.counts;  // a baseline books nothing; otherwise set below
-    } else if (states_[index].ifindex != r.ifindex || states_[index].last != r.counts) {
-      delta = step(states_[index], r, mono_ns, res.notes);
-    }  // else idle, the usual case: nothing moved, nothing to classify
+    } else if (State& known = states_[index];
+               known.ifindex == r.ifindex && known.last == r.counts) {
+      // Idle, the usual case: nothing moved, nothing to classify, and
+      // nothing else to write (booked_through is `last` unless held, and
+      // stays where it is while held).
+      order_[i] = index;
+      known.last_mono = mono_ns;
+      continue;
+    } else {
+      delta = step(known, r, mono_ns, res.notes);
+    }
     order_[i] = index;
     State& st = states_[index];
     st.ifindex = r.ifindex;
@@ -230,11 +238,14 @@ const TickResult& Booker::tick(int64_t wall, int64_t mono_ns,
     for (int k = 0; k < 4; ++k) st.wide[k] = st.wide[k] || at(r.counts, k) >= k2p32;
     if (ok) {
       st.booked_through = r.counts;
-      if (!delta.zero()) res.bookings.push_back({r.name, wall, delta, i});
+      if (!delta.zero()) res.bookings.push_back({{}, wall, delta, i, index});
     } else if (!delta.zero()) {
-      hold(mono_ns, r.name, delta);
+      hold(mono_ns, index, delta);
     }
   }
+  last_tick_size_ = readings.size();
+  // Named once every state of the tick is in place: states_ may have grown.
+  for (Booking& b : res.bookings) b.name = states_[b.interface].name;
   if (ok) {
     // Booked up to now: a later wall clock before this period has gone back.
     int64_t slot_start = wall - (wall % 300 + 300) % 300;
@@ -247,11 +258,11 @@ std::vector<Booking> Booker::flush_held() {
   std::vector<Booking> out;
   if (held_.empty()) return out;
   int64_t t = std::max(opts_.min_plausible_time, clock_floor_);
-  std::map<std::string, Counts> sum;
+  std::map<uint32_t, Counts> sum;
   for (auto& [slot, held] : held_)
-    for (auto& [n, c] : held.by_name) sum[n] += c;
-  for (auto& [n, c] : sum)
-    if (!c.zero()) out.push_back({n, t, c});
+    for (auto& [i, c] : held.by_interface) sum[i] += c;
+  for (auto& [i, c] : sum)
+    if (!c.zero()) push(out, i, t, c);
   held_.clear();
   for (State& st : states_) {
     st.booked_through = st.last;

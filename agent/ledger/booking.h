@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -55,12 +56,18 @@ struct Identity {
 struct Booking {
   static constexpr size_t kNoPosition = SIZE_MAX;
 
-  std::string name;
+  // The Booker's own copy of the name: valid while the Booker lives and
+  // sees no new interface (a tick's bookings are used before the next).
+  std::string_view name;
   int64_t wall = 0;
   Counts delta;
   // Index of the reading in this tick's readings that it comes from;
   // traffic held while the clock was wrong has none.
   size_t position = kNoPosition;
+  // The Booker's number for the interface (Booker::interface_at), the same
+  // for the Booker's life: the books can keep their own state by it
+  // instead of by name.
+  uint32_t interface = 0;
 };
 
 enum class NoteKind {
@@ -141,14 +148,23 @@ class Booker {
   // The clock was implausible at the last tick, or traffic is still held.
   bool holding() const { return clock_bad_ || !held_.empty(); }
 
+  // The interface (Booking::interface) of each reading of the last tick, by
+  // its position there, and its name.
+  static constexpr uint32_t kUnknown = UINT32_MAX;
+  uint32_t interface_at(size_t position) const {
+    return position < last_tick_size_ ? order_[position] : kUnknown;
+  }
+  const std::string& name_of(uint32_t interface) const { return states_[interface].name; }
+
  private:
   struct State {
-    std::string name;
+    // What an idle tick reads (and writes: last_mono alone) first, together.
     uint32_t ifindex = 0;
-    Counts last;            // the latest reading
-    Counts booked_through;  // equals `last` except while traffic is held
-    bool wide[4] = {};      // the counter has held a value >= 2^32: never a 32-bit wrap
+    bool wide[4] = {};  // the counter has held a value >= 2^32: never a 32-bit wrap
     int64_t last_mono = 0;
+    Counts last;  // the latest reading
+    std::string name;
+    Counts booked_through;        // equals `last` except while traffic is held
     bool unbooked_first = false;  // first seen while holding, with a stored identity
     bool saved = false;           // saved_through/saved_ifindex are in the store
     Counts saved_through;
@@ -160,7 +176,11 @@ class Booker {
   bool plausible(int64_t wall) const {
     return wall >= opts_.min_plausible_time && wall >= clock_floor_;
   }
-  void hold(int64_t mono_ns, const std::string& name, const Counts& delta);
+  void hold(int64_t mono_ns, uint32_t interface, const Counts& delta);
+  void push(std::vector<Booking>& out, uint32_t interface, int64_t wall, const Counts& delta,
+            size_t position = Booking::kNoPosition) const {
+    out.push_back({states_[interface].name, wall, delta, position, interface});
+  }
   void release(int64_t wall, int64_t mono_ns, std::vector<Booking>& out);
 
   BookingOptions opts_;
@@ -174,11 +194,11 @@ class Booker {
   // erased).
   std::vector<State> states_;
   std::unordered_map<std::string, uint32_t> by_name_;  // index in states_
-  static constexpr uint32_t kUnknown = UINT32_MAX;
   std::vector<uint32_t> order_;  // index in states_ by position in the last tick's readings
+  size_t last_tick_size_ = 0;    // how many of order_ the last tick set
   struct HeldSlot {
     int64_t mono_ns = 0;  // the latest reading that went into the slot
-    std::map<std::string, Counts> by_name;
+    std::map<uint32_t, Counts> by_interface;
   };
   std::map<int64_t, HeldSlot> held_;  // by monotonic five-minute slot
   TickResult result_;

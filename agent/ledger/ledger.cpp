@@ -87,6 +87,18 @@ Ledger::Pending& Ledger::pending(const std::string& name, size_t position) {
   return pending_[entry->second];
 }
 
+Ledger::Pending& Ledger::pending_of(uint32_t interface) {
+  if (interface >= of_interface_.size()) of_interface_.resize(interface + 1, kUnknown);
+  uint32_t& known = of_interface_[interface];
+  if (known == kUnknown) {
+    const std::string& name = booker_.name_of(interface);
+    auto [entry, added] = by_name_.try_emplace(name, static_cast<uint32_t>(pending_.size()));
+    if (added) pending_.emplace_back().name = name;
+    known = entry->second;
+  }
+  return pending_[known];
+}
+
 uint32_t Ledger::epoch_of(const int64_t (&start)[5]) {
   // Few: one per five minutes between saves, the newest last.
   for (size_t e = epochs_.size(); e-- > 0;)
@@ -156,7 +168,7 @@ void Ledger::book(const Booking& b) {
     starts_.epoch = epoch_of(starts_.start);
     starts_.has_epoch = true;
   }
-  Pending& p = pending(b.name, b.position);
+  Pending& p = pending_of(b.interface);
   add_unsaved(p, starts_.epoch, b.delta);
   for (int w = 0; w < 2; ++w) {
     int64_t s = starts_.start[w == 0 ? kDaySlot : kMonthSlot];
@@ -164,7 +176,7 @@ void Ledger::book(const Booking& b) {
     if (p.current_valid[w] && cur.start == s)
       cur.counts += b.delta;
     else if (!p.current_valid[w] || s > cur.start)
-      current(p, b.name, w, s);  // loads store + pending, which already holds b
+      current(p, p.name, w, s);  // loads store + pending, which already holds b
   }
 }
 
@@ -276,6 +288,18 @@ void Ledger::usage(const std::string& name, int64_t now, Counts* day, Counts* mo
   Pending& p = pending(name, position);
   *day = current(p, name, 0, starts.start[kDaySlot]);
   *month = current(p, name, 1, starts.start[kMonthSlot]);
+}
+
+void Ledger::usage_at(size_t position, int64_t now, Counts* day, Counts* month) {
+  const uint32_t interface = booker_.interface_at(position);
+  if (interface == Booker::kUnknown) {
+    *day = *month = Counts{};
+    return;
+  }
+  const Starts& starts = starts_of(now);
+  Pending& p = pending_of(interface);
+  *day = current(p, p.name, 0, starts.start[kDaySlot]);
+  *month = current(p, p.name, 1, starts.start[kMonthSlot]);
 }
 
 std::pair<int64_t, int64_t> Ledger::day_and_month(int64_t now) {

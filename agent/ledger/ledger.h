@@ -94,6 +94,10 @@ class Ledger {
   // readings) finds the interface without hashing its name when it is there.
   void usage(const std::string& name, int64_t now, Counts* day, Counts* month,
              size_t position = Booking::kNoPosition);
+  // The same for the interface of the reading at `position` in the last
+  // tick's readings (nothing past their end), without comparing its name:
+  // for the snapshot of exactly those readings.
+  void usage_at(size_t position, int64_t now, Counts* day, Counts* month);
   std::optional<QuotaStatus> quota_status(const std::string& name, int64_t now);
   // Starts of the day and the billing month containing `now`, as usage()
   // counts them.
@@ -116,17 +120,17 @@ class Ledger {
     int64_t start[5] = {};
   };
   struct Pending {
-    std::string name;
     // What every tick reads, together: the day and month totals of the
     // current periods (store + unsaved), as snapshots show them...
-    Slot current[2];
     bool current_valid[2] = {};
     // ...and the unsaved increments of the newest epoch: in place, the only
     // epoch between most saves, so booking touches no other memory.
     bool open_used = false;
     uint32_t open_epoch = 0;
     Counts open;
+    Slot current[2];
     std::vector<std::pair<uint32_t, Counts>> older;  // (epoch, increments) of other epochs
+    std::string name;
   };
   struct Starts {
     int64_t wall = -1;
@@ -149,6 +153,8 @@ class Ledger {
   void rows(const Pending& p, std::vector<Row>& rows) const;
   uint32_t epoch_of(const int64_t (&start)[5]);
   Pending& pending(const std::string& name, size_t position);
+  // The entry of the Booker's interface `interface`.
+  Pending& pending_of(uint32_t interface);
   Counts& current(const std::string& name, int which, int64_t start);
   Counts& current(Pending& p, const std::string& name, int which, int64_t start);
   const Starts& starts_of(int64_t wall);
@@ -169,6 +175,8 @@ class Ledger {
   // same order.
   static constexpr uint32_t kUnknown = UINT32_MAX;
   std::vector<uint32_t> at_position_;
+  // Index in pending_ by the Booker's interface number (Booking::interface).
+  std::vector<uint32_t> of_interface_;
   std::vector<Epoch> epochs_;  // of the unsaved increments; a save empties it
   Starts starts_;  // of the last wall asked about (a tick's bookings and snapshots share it)
   int64_t last_save_mono_ = -1;

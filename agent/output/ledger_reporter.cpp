@@ -137,8 +137,10 @@ void LedgerReporter::enrich(Snapshot& snapshot) {
   for (size_t i = 0; i < snapshot.interfaces.size(); ++i) {
     InterfaceSnapshot& entry = snapshot.interfaces[i];
     ledger::Counts today, this_month;
-    ledger_->usage(entry.link.name, now, &today, &this_month,
-                   positions_match ? i : ledger::Booking::kNoPosition);
+    if (positions_match)
+      ledger_->usage_at(i, now, &today, &this_month);
+    else
+      ledger_->usage(entry.link.name, now, &today, &this_month);
     InterfaceUsage& usage = entry.usage.emplace();
     usage.today = to_counters(today);
     usage.this_month = to_counters(this_month);

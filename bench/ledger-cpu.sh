@@ -16,7 +16,10 @@
 #        NETMON_BENCH_TRAFFIC=1 (one frame a second on every pair: every
 #        interface but lo moves every tick, the ledger's busiest case),
 #        NETMON_BENCH_SAVE_INTERVAL (--save-interval, default 5m),
-#        NETMON_BENCH_AGENT (another netmon-agent binary to measure)
+#        NETMON_BENCH_AGENT (another netmon-agent binary to measure),
+#        NETMON_BENCH_SINK=file (default: NDJSON into a tmpfs file) or
+#        listen (the service's way: `--listen 127.0.0.1:PORT --quiet`, the
+#        snapshot kept for scrapes and streams and no NDJSON written)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +31,11 @@ pairs=${NETMON_BENCH_PAIRS:-500}
 seconds=${NETMON_BENCH_SECONDS:-30}
 rounds=${NETMON_BENCH_ROUNDS:-5}
 save_interval=${NETMON_BENCH_SAVE_INTERVAL:-5m}
+sink=${NETMON_BENCH_SINK:-file}
+case $sink in
+file | listen) ;;
+*) bench_die "NETMON_BENCH_SINK is file or listen, not '$sink'" ;;
+esac
 [ "$(id -u)" -eq 0 ] || bench_die "needs root (namespaces)"
 
 agent=$(bench_agent "$build")
@@ -77,13 +85,30 @@ cpu=$(($(nproc) - 1))
 # next (the ledger's lines are 2.4 times as long).
 lines=$(mktemp -d /dev/shm/netmon-ledger-cpu.XXXXXX)
 bench_cleanup_add "rm -rf '$lines'"
+declare -A ports=([plain]=19310 [ledger]=19311)
 start() {
 	local name=$1
 	shift
+	[ "$sink" = file ] || set -- "$@" --listen "127.0.0.1:${ports[$name]}" --quiet
 	taskset -c "$cpu" nsenter --net="/run/netns/$ns" -- "$agent" --netdev all --interval 1s -s "$@" \
 		>"$lines/$name.out" 2>"$work/$name.err" &
 	pids[$name]=$!
 	bench_kill_on_exit "${pids[$name]}" netmon-agent
+}
+
+# The first snapshot: a line on stdout, or (listening) one on /snapshot.
+wait_first() {
+	local name=$1 tries
+	if [ "$sink" = file ]; then
+		bench_wait_line "$lines/$name.out" 300
+		return
+	fi
+	for ((tries = 0; tries < 3000; tries++)); do
+		nsenter --net="/run/netns/$ns" -- curl -sf -o /dev/null \
+			"http://127.0.0.1:${ports[$name]}/snapshot" && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # One round: a fresh pair of agents, measured over one window. A pair's
@@ -102,7 +127,7 @@ round() {
 	sleep 0.5
 	start ledger --ledger "$work/netmon.db" --save-interval "$save_interval"
 	for name in plain ledger; do
-		bench_wait_line "$lines/$name.out" 300 || { cat "$work/$name.err" >&2; bench_die "$name wrote no snapshot"; }
+		wait_first "$name" || { cat "$work/$name.err" >&2; bench_die "$name made no snapshot"; }
 	done
 	sleep 2.5 # past the first ticks: steady from here
 	ps0=$(bench_pid_cpu_ns "${pids[plain]}") ls0=$(bench_pid_cpu_ns "${pids[ledger]}")
@@ -121,7 +146,9 @@ round() {
 
 what="idle veth pairs"
 [ "$traffic" = 1 ] && what="veth pairs, each with a frame a second"
-echo "# --ledger CPU: $n_if interfaces ($pairs $what + lo), --netdev all --interval 1s, $rounds rounds of ${seconds}s, both agents on CPU $cpu"
+how="NDJSON into tmpfs"
+[ "$sink" = listen ] && how="--listen --quiet (no NDJSON written)"
+echo "# --ledger CPU: $n_if interfaces ($pairs $what + lo), --netdev all --interval 1s, $how, $rounds rounds of ${seconds}s, both agents on CPU $cpu"
 bench_caveat
 # CPU: the scheduler's run time of every thread (schedstat, ns).
 printf "%-6s %15s %16s %8s %14s %15s\n" round plain_ms_per_s ledger_ms_per_s ratio plain_rss_mib ledger_rss_mib
@@ -132,4 +159,5 @@ for ((r = 1; r <= rounds; r++)); do
 done
 median=$(printf "%s\n" "${ratios[@]}" | bench_median)
 echo "ratio (median of rounds) $median; range $(printf "%s\n" "${ratios[@]}" | sort -g | sed -n '1p;$p' | paste -sd-); bar <= 1.10; load $(bench_load)"
-echo "ledger file: $(stat -c %s "$work/netmon.db") bytes; snapshot line: plain $(head -c 1000000 "$lines/plain.out" | head -n1 | wc -c) bytes, ledger $(head -n1 "$lines/ledger.out" | wc -c) bytes"
+echo -n "ledger file: $(stat -c %s "$work/netmon.db") bytes"
+[ "$sink" = listen ] && echo || echo "; snapshot line: plain $(head -c 1000000 "$lines/plain.out" | head -n1 | wc -c) bytes, ledger $(head -n1 "$lines/ledger.out" | wc -c) bytes"

@@ -468,7 +468,7 @@ HttpServer::~HttpServer() {
   thread_.join();
 }
 
-void HttpServer::publish(std::string ndjson_line) {
+void HttpServer::publish(std::shared_ptr<const std::string> ndjson_line) {
   constexpr size_t kMaxPublishedLines = 8;
   {
     std::lock_guard<std::mutex> lock(published_mutex_);
@@ -486,9 +486,17 @@ void HttpServer::run() {
   std::vector<Connection> connections;
   std::vector<pollfd> polled;
   Clock::time_point accept_paused_until{};
-  // The newest snapshot framed for both transports, shared by every stream
-  // (and given to a new one right after its head).
+  // The newest snapshot, and the same framed for both transports, shared by
+  // every stream (and given to a new one right after its head). Framed only
+  // when a stream takes it: with none open (a scraped agent) that would be
+  // two copies of every line for nobody.
+  std::shared_ptr<const std::string> latest_line;
   std::shared_ptr<const web::SnapshotFrames> latest;
+  auto latest_frames = [&]() -> const web::SnapshotFrames* {
+    if (!latest && latest_line)
+      latest = std::make_shared<const web::SnapshotFrames>(web::SnapshotFrames::of(*latest_line));
+    return latest.get();
+  };
   Clock::time_point evict_logged{};
   uint64_t evicted_unlogged = 0;
 
@@ -598,18 +606,19 @@ void HttpServer::run() {
     if (polled[2].revents & POLLIN) {
       uint64_t count;
       (void)!::read(published_.get(), &count, sizeof(count));
-      std::deque<std::string> lines;
+      std::deque<std::shared_ptr<const std::string>> lines;
       {
         std::lock_guard<std::mutex> lock(published_mutex_);
         lines.swap(published_lines_);
       }
-      for (const std::string& line : lines) {
-        latest = std::make_shared<const web::SnapshotFrames>(web::SnapshotFrames::of(line));
+      for (std::shared_ptr<const std::string>& line : lines) {
+        latest_line = std::move(line);
+        latest.reset();
         uint64_t dropped = 0;
         for (Connection& c : connections) {
           if (!c.fd || !c.stream_started) continue;
           const uint64_t before = c.stream->dropped();
-          c.stream->snapshot(*latest);
+          c.stream->snapshot(*latest_frames());
           dropped += c.stream->dropped() - before;
           if (!send_stream(c, after)) c.fd.reset();
         }
@@ -629,7 +638,7 @@ void HttpServer::run() {
       if (keep && c.stream) {
         c.stream_started = true;
         c.last_write = c.last_progress = after;
-        if (latest) c.stream->snapshot(*latest);
+        if (const web::SnapshotFrames* frames = latest_frames()) c.stream->snapshot(*frames);
         keep = send_stream(c, after);
       }
       if (!keep) c.fd.reset();

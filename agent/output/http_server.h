@@ -123,9 +123,13 @@ class HttpServer {
   int port() const { return port_; }
 
   // From any thread (the main loop's, once per tick): the newest NDJSON line
-  // for every stream. The server frames each line once for all clients; a
+  // for every stream. The server frames each line once for all clients, and
+  // only while a stream is open (a new one gets the newest line framed); a
   // client that cannot keep up gets the newest line, never a backlog.
-  void publish(std::string ndjson_line);
+  void publish(std::shared_ptr<const std::string> ndjson_line);
+  void publish(std::string ndjson_line) {
+    publish(std::make_shared<const std::string>(std::move(ndjson_line)));
+  }
 
   // Snapshots streams could not take (replaced while a client was slow),
   // since start; and streams open now. Any thread.
@@ -151,7 +155,7 @@ class HttpServer {
   // Lines not yet handed to the streams, oldest first: a few, so that a
   // server thread that falls a tick or two behind (a busy machine) still
   // gives every reading client every line; beyond that the oldest go, counted.
-  std::deque<std::string> published_lines_;  // guarded by published_mutex_
+  std::deque<std::shared_ptr<const std::string>> published_lines_;  // guarded by published_mutex_
   std::atomic<uint64_t> stream_dropped_{0};
   std::atomic<size_t> stream_clients_{0};
   std::atomic<uint64_t> evicted_{0};

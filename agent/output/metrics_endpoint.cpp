@@ -129,11 +129,12 @@ void MetricsServer::count_attach_failure() {
 }
 
 void MetricsServer::on_snapshot(const Snapshot& snapshot, const std::string& ndjson) {
+  auto line = std::make_shared<const std::string>(ndjson);
   std::lock_guard<std::mutex> lock(mutex_);
   state_.latest[snapshot.source] = snapshot;
   ++state_.snapshots_total;
-  latest_line_ = ndjson;
-  http_.publish(ndjson);
+  latest_line_ = line;
+  http_.publish(std::move(line));
 }
 
 void MetricsServer::publish_compare(const std::vector<Snapshot>& per_source,
@@ -142,8 +143,8 @@ void MetricsServer::publish_compare(const std::vector<Snapshot>& per_source,
   for (const Snapshot& snapshot : per_source) state_.latest[snapshot.source] = snapshot;
   state_.gauges = std::move(deltas);
   ++state_.snapshots_total;
-  latest_line_ = ndjson;
-  http_.publish(ndjson);
+  latest_line_ = std::make_shared<const std::string>(ndjson);
+  http_.publish(latest_line_);
 }
 
 std::string MetricsServer::metrics_text() const {
@@ -268,7 +269,7 @@ HttpResponse MetricsServer::respond(std::string_view method, std::string_view pa
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    response.body = latest_line_;
+    if (latest_line_) response.body = *latest_line_;
   }
   if (response.body.empty()) {
     response.status = 503;

@@ -77,7 +77,8 @@ class MetricsServer : public SnapshotObserver, public MetricsPublisher {
 
   mutable std::mutex mutex_;  // guards state_ and latest_line_
   MetricsState state_;
-  std::string latest_line_;
+  // The newest line, shared with the streams' queue: one copy a tick.
+  std::shared_ptr<const std::string> latest_line_;
 
   // Last: its thread calls respond(), so it starts after and stops before
   // everything above.

@@ -181,6 +181,7 @@ void Store::create_schema() {
                       (rc != SQLITE_OK ? std::string(sqlite3_errmsg(db)) : "journal mode " + mode) +
                       " (is the directory writable?)");
   exec(db, "PRAGMA synchronous=NORMAL", nullptr);
+  exec(db, "PRAGMA cache_size=-" + std::to_string(opts_.cache_kib), nullptr);
   if (opts_.max_page_count > 0)
     exec(db, "PRAGMA max_page_count=" + std::to_string(opts_.max_page_count), nullptr);
 
@@ -391,6 +392,12 @@ SaveStatus Store::save_batch(const SaveBatch& batch, std::string* error) {
   rc = exec(db, "COMMIT", &err);
   if (rc != SQLITE_OK) return fail(rc, err);
   return SaveStatus::kOk;
+}
+
+int64_t Store::cache_bytes() const {
+  int used = 0, highest = 0;
+  sqlite3_db_status(db_.get(), SQLITE_DBSTATUS_CACHE_USED, &used, &highest, 0);
+  return used;
 }
 
 }  // namespace netmon::ledger

@@ -40,6 +40,12 @@ struct StoreOptions {
   // Page size of a new file (an existing file keeps its own). Every save
   // rewrites whole pages into the log; small pages write less per save.
   int page_size = 1024;
+  // SQLite's page cache, in KiB. Its default (2,000 KiB) fills as the file
+  // grows past it (a year of 1,000 interfaces is tens of MiB), a resident
+  // cost the agent's budget cannot carry; a save touches the right-hand edge
+  // of each table's index (the newest periods) and a few interior pages, and
+  // the rest is in the kernel's page cache anyway.
+  int cache_kib = 256;
   // Test hook: caps the file at this many pages so a "disk full" is
   // reproducible without filling a real file system (0: no cap).
   int max_page_count = 0;
@@ -102,6 +108,8 @@ class Store {
   // One transaction. kFull: the disk (or the page cap) is full; kError: any
   // other failure (message in *error). Nothing is applied unless kOk.
   SaveStatus save(const SaveBatch& batch, std::string* error);
+  // Bytes SQLite's page cache holds for this file now.
+  int64_t cache_bytes() const;
 
   // Caps the file at `pages` pages (0 lifts the cap): how tests make and
   // then clear a full disk.

@@ -68,6 +68,36 @@ TEST(Store, SavesAddUpAndReopen) {
   EXPECT_EQ(s.interfaces(), (std::vector<std::string>{"wwan0"}));
 }
 
+// A year of 1,000 interfaces is tens of MiB: SQLite's cache must not hold
+// the file in the agent's memory (its default would take 2 MiB of it).
+TEST(Store, PageCacheStaysBoundedAsTheFileGrows) {
+  ScopedTz tz("UTC");
+  TempDir dir;
+  auto fill_and_read = [&](const std::string& name, StoreOptions opts) {
+    Store s = Store::open(dir.file(name), opts, kNow);
+    std::string err;
+    SaveBatch b;
+    for (int i = 0; i < 10000; ++i) {
+      SaveBatch one_if = one("veth" + std::to_string(i), {1, 1, 1, 1});
+      b.deltas.insert(b.deltas.end(), one_if.deltas.begin(), one_if.deltas.end());
+    }
+    b.now = kNow;
+    EXPECT_EQ(s.save(b, &err), SaveStatus::kOk) << err;
+    Counts sum;
+    for (int i = 0; i < 10000; ++i)
+      sum += s.total(PeriodKind::kDay, "veth" + std::to_string(i), "2026-11-30");
+    EXPECT_EQ(sum, (Counts{10000, 10000, 10000, 10000}));
+    EXPECT_GT(std::filesystem::file_size(dir.file(name)) +
+                  std::filesystem::file_size(dir.file(name) + "-wal"),
+              1u << 20);
+    return s.cache_bytes();
+  };
+  EXPECT_LE(fill_and_read("bounded.db", {}), 300 * 1024);
+  StoreOptions roomy;
+  roomy.cache_kib = 4096;
+  EXPECT_GT(fill_and_read("roomy.db", roomy), 1 << 20);  // what the bound holds back
+}
+
 TEST(Store, ExactAboveFiftyThreeBits) {
   ScopedTz tz("UTC");
   TempDir dir;

@@ -54,30 +54,50 @@ char* put_counts(char* p, const Counters& counts) {
   return put(p, counts.tx_packets);
 }
 
+// Text copied in whole blocks of kBlock bytes when it fits one: a copy of
+// a constant size is a few vector moves, one of a size known only at run
+// time a call into memcpy (twice per interface, once per line's head).
+constexpr size_t kBlock = 64;
+struct Block {
+  explicit Block(std::string t) : size(t.size()), fits(t.size() <= kBlock), text(std::move(t)) {
+    if (fits) text.resize(kBlock);  // the slack a whole block's copy reads
+  }
+  size_t size;
+  bool fits;
+  std::string text;
+};
+
 // The text around the usage figures, the same for every interface of a
 // line (the periods are the snapshot's): made once per line.
 struct UsageText {
-  explicit UsageText(const Snapshot& snapshot) {
-    day_head = "\"usage\":{\"day\":{\"period\":";
-    append_json_string(day_head, snapshot.usage_day);
-    day_head += ",\"rx_bytes\":";
-    month_head = "},\"month\":{\"period\":";
-    append_json_string(month_head, snapshot.usage_month);
-    month_head += ",\"rx_bytes\":";
-    // Both heads, eight numbers of up to 20 digits, six keys, two braces.
-    buffer.resize(day_head.size() + month_head.size() + 8 * 20 + 6 * 14 + 2);
+  explicit UsageText(const Snapshot& snapshot)
+      : day_head(head("\"usage\":{\"day\":{\"period\":", snapshot.usage_day)),
+        month_head(head("},\"month\":{\"period\":", snapshot.usage_month)) {
+    // Both heads (and a block's slack), eight numbers of up to 20 digits,
+    // six keys, two braces.
+    buffer.resize(day_head.text.size() + month_head.text.size() + kBlock + 8 * 20 + 6 * 14 + 2);
   }
-  std::string day_head;    // "usage":{"day":{"period":"2026-11-30","rx_bytes":
-  std::string month_head;  // },"month":{"period":"2026-11","rx_bytes":
-  std::string buffer;      // one interface's
+  static Block head(std::string text, const std::string& period) {
+    append_json_string(text, period);
+    text += ",\"rx_bytes\":";
+    return Block(std::move(text));
+  }
+  static char* put(char* p, const Block& b) {
+    if (!b.fits) return netmon::put(p, b.text);
+    std::memcpy(p, b.text.data(), kBlock);
+    return p + b.size;
+  }
+  Block day_head;    // "usage":{"day":{"period":"2026-11-30","rx_bytes":
+  Block month_head;  // },"month":{"period":"2026-11","rx_bytes":
+  std::string buffer;  // one interface's
 };
 
 // Only with --ledger: without it the line stays as it always was.
 void write_usage(JsonWriter& json, std::string& out, UsageText& text, const InterfaceUsage& usage) {
   char* const start = text.buffer.data();
-  char* p = put(start, text.day_head);
+  char* p = UsageText::put(start, text.day_head);
   p = put_counts(p, usage.today);
-  p = put(p, text.month_head);
+  p = UsageText::put(p, text.month_head);
   p = put_counts(p, usage.this_month);
   *p++ = '}';
   if (!usage.quota) *p++ = '}';

@@ -238,7 +238,7 @@ const TickResult& Booker::tick(int64_t wall, int64_t mono_ns,
     for (int k = 0; k < 4; ++k) st.wide[k] = st.wide[k] || at(r.counts, k) >= k2p32;
     if (ok) {
       st.booked_through = r.counts;
-      if (!delta.zero()) res.bookings.push_back({{}, wall, delta, i, index});
+      if (!delta.zero()) res.bookings.push_back({{}, wall, delta, index});
     } else if (!delta.zero()) {
       hold(mono_ns, index, delta);
     }

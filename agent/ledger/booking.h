@@ -54,16 +54,11 @@ struct Identity {
 
 // Traffic to add to the periods that contain `wall`.
 struct Booking {
-  static constexpr size_t kNoPosition = SIZE_MAX;
-
   // The Booker's own copy of the name: valid while the Booker lives and
   // sees no new interface (a tick's bookings are used before the next).
   std::string_view name;
   int64_t wall = 0;
   Counts delta;
-  // Index of the reading in this tick's readings that it comes from;
-  // traffic held while the clock was wrong has none.
-  size_t position = kNoPosition;
   // The Booker's number for the interface (Booker::interface_at), the same
   // for the Booker's life: the books can keep their own state by it
   // instead of by name.
@@ -177,9 +172,9 @@ class Booker {
     return wall >= opts_.min_plausible_time && wall >= clock_floor_;
   }
   void hold(int64_t mono_ns, uint32_t interface, const Counts& delta);
-  void push(std::vector<Booking>& out, uint32_t interface, int64_t wall, const Counts& delta,
-            size_t position = Booking::kNoPosition) const {
-    out.push_back({states_[interface].name, wall, delta, position, interface});
+  void push(std::vector<Booking>& out, uint32_t interface, int64_t wall,
+            const Counts& delta) const {
+    out.push_back({states_[interface].name, wall, delta, interface});
   }
   void release(int64_t wall, int64_t mono_ns, std::vector<Booking>& out);
 

@@ -59,7 +59,7 @@ Ledger::~Ledger() {
 }
 
 Counts& Ledger::current(const std::string& name, int which, int64_t start) {
-  return current(pending(name, Booking::kNoPosition), name, which, start);
+  return current(pending(name, kNoPosition), name, which, start);
 }
 
 Counts& Ledger::current(Pending& p, const std::string& name, int which, int64_t start) {
@@ -74,16 +74,11 @@ Counts& Ledger::current(Pending& p, const std::string& name, int which, int64_t 
 }
 
 Ledger::Pending& Ledger::pending(const std::string& name, size_t position) {
-  if (position < at_position_.size()) {
-    uint32_t known = at_position_[position];
-    if (known != kUnknown && pending_[known].name == name) return pending_[known];
-  }
+  const uint32_t interface = booker_.interface_at(position);
+  if (interface != Booker::kUnknown && booker_.name_of(interface) == name)
+    return pending_of(interface);
   auto [entry, added] = by_name_.try_emplace(name, static_cast<uint32_t>(pending_.size()));
   if (added) pending_.emplace_back().name = name;
-  if (position != Booking::kNoPosition) {
-    if (position >= at_position_.size()) at_position_.resize(position + 1, kUnknown);
-    at_position_[position] = entry->second;
-  }
   return pending_[entry->second];
 }
 
@@ -284,10 +279,7 @@ Counts Ledger::usage(const std::string& name, PeriodKind kind, int64_t now) {
 
 void Ledger::usage(const std::string& name, int64_t now, Counts* day, Counts* month,
                    size_t position) {
-  const Starts& starts = starts_of(now);
-  Pending& p = pending(name, position);
-  *day = current(p, name, 0, starts.start[kDaySlot]);
-  *month = current(p, name, 1, starts.start[kMonthSlot]);
+  day_and_month_usage(pending(name, position), now, day, month);
 }
 
 void Ledger::usage_at(size_t position, int64_t now, Counts* day, Counts* month) {
@@ -296,8 +288,11 @@ void Ledger::usage_at(size_t position, int64_t now, Counts* day, Counts* month) 
     *day = *month = Counts{};
     return;
   }
+  day_and_month_usage(pending_of(interface), now, day, month);
+}
+
+void Ledger::day_and_month_usage(Pending& p, int64_t now, Counts* day, Counts* month) {
   const Starts& starts = starts_of(now);
-  Pending& p = pending_of(interface);
   *day = current(p, p.name, 0, starts.start[kDaySlot]);
   *month = current(p, p.name, 1, starts.start[kMonthSlot]);
 }

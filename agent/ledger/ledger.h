@@ -7,7 +7,7 @@
 //   start   `--ledger PATH`: a LedgerError is fatal (one line, exit 1).
 //   tick    after each source read: tick(time(nullptr), CLOCK_BOOTTIME ns, the
 //           readings in the snapshot's order), then maybe_save(); snapshots take
-//           usage() (by position in those readings) and quota_status().
+//           usage_at() (by position in those readings) and quota_status().
 //   exit    close() on SIGINT/SIGTERM (books held traffic, saves).
 //   report  `--report PERIOD [--json] [IFACE...]`: Store::open_read_only(PATH) and
 //           write_report(...) from report.h.
@@ -90,10 +90,11 @@ class Ledger {
 
   // Usage of the period of `kind` (kDay or kMonth) containing `now`.
   Counts usage(const std::string& name, PeriodKind kind, int64_t now);
+  static constexpr size_t kNoPosition = SIZE_MAX;
   // Both at once, as snapshots show them; `position` (in the last tick's
   // readings) finds the interface without hashing its name when it is there.
   void usage(const std::string& name, int64_t now, Counts* day, Counts* month,
-             size_t position = Booking::kNoPosition);
+             size_t position = kNoPosition);
   // The same for the interface of the reading at `position` in the last
   // tick's readings (nothing past their end), without comparing its name:
   // for the snapshot of exactly those readings.
@@ -155,6 +156,7 @@ class Ledger {
   Pending& pending(const std::string& name, size_t position);
   // The entry of the Booker's interface `interface`.
   Pending& pending_of(uint32_t interface);
+  void day_and_month_usage(Pending& p, int64_t now, Counts* day, Counts* month);
   Counts& current(const std::string& name, int which, int64_t start);
   Counts& current(Pending& p, const std::string& name, int which, int64_t start);
   const Starts& starts_of(int64_t wall);
@@ -170,12 +172,9 @@ class Ledger {
   std::unordered_map<std::string, uint32_t> by_name_;  // index in pending_
   std::set<QuotaMark> marks_;
   std::vector<QuotaMark> unsaved_marks_;
-  // Index in pending_ (entries are never erased) by position in the
-  // readings, as last looked up: sources list the same interfaces in the
-  // same order.
+  // Index in pending_ (entries are never erased) by the Booker's interface
+  // number (Booking::interface), which also knows each position's interface.
   static constexpr uint32_t kUnknown = UINT32_MAX;
-  std::vector<uint32_t> at_position_;
-  // Index in pending_ by the Booker's interface number (Booking::interface).
   std::vector<uint32_t> of_interface_;
   std::vector<Epoch> epochs_;  // of the unsaved increments; a save empties it
   Starts starts_;  // of the last wall asked about (a tick's bookings and snapshots share it)

@@ -132,7 +132,7 @@ void LedgerReporter::enrich(Snapshot& snapshot) {
   snapshot.usage_month = month_label_;
   // The snapshot of the readings just booked lists them in book_'s order
   // (both are walked by for_each_counted): the ledger finds each interface
-  // by its position. In any other snapshot a position is only a hint.
+  // by its position. Any other snapshot is looked up by name.
   const bool positions_match = snapshot.interfaces.size() == book_.size();
   for (size_t i = 0; i < snapshot.interfaces.size(); ++i) {
     InterfaceSnapshot& entry = snapshot.interfaces[i];

@@ -99,9 +99,8 @@ int run(int n, int ticks, bool moving) {
   auto plain_snapshots = std::make_unique<SnapshotReporter>("netdev", plain_fd);
   RenderedMark plain_mark(plain_stages);
   plain_snapshots->add_observer(&plain_mark);
-  plain_snapshots->set_enricher([&](Snapshot&) {
-    plain_stages.enrich_start = plain_stages.enrich_end = cpu_us();
-  });
+  plain_snapshots->set_enricher(
+      [&](Snapshot&) { plain_stages.enrich_start = plain_stages.enrich_end = cpu_us(); });
   TimedReporter plain(std::move(plain_snapshots), plain_stages);
 
   auto ledger_snapshots = std::make_unique<SnapshotReporter>("netdev", ledger_fd);
@@ -116,8 +115,8 @@ int run(int n, int ticks, bool moving) {
   config.boot_now_ns = [] { return g_boot_ns; };
   double ledger_start = 0, ledger_end = 0;
   {
-    LedgerReporter ledger(config,
-                          std::make_unique<TimedReporter>(std::move(ledger_snapshots), ledger_stages));
+    LedgerReporter ledger(
+        config, std::make_unique<TimedReporter>(std::move(ledger_snapshots), ledger_stages));
     ledger_inner->set_enricher([&](Snapshot& snapshot) {
       ledger_stages.enrich_start = cpu_us();
       ledger.enrich(snapshot);
@@ -151,14 +150,15 @@ int run(int n, int ticks, bool moving) {
         parts[kTotal].push_back(book + s.end - s.start);
       };
       add(without, plain_stages, 0);
-      add(with, ledger_stages, (ledger_end - ledger_start) - (ledger_stages.end - ledger_stages.start));
+      add(with, ledger_stages,
+          (ledger_end - ledger_start) - (ledger_stages.end - ledger_stages.start));
       if (t % 64 == 0)  // the files stay small; tmpfs pages are freed and taken again
         for (int fd : {plain_fd, ledger_fd})
           if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0) perror("ftruncate");
     }
-    static const char* const names[kParts] = {
-        "booking (booker, books)", "snapshot build", "usage for the snapshot",
-        "NDJSON rendering", "write(2) into tmpfs", "tick (these parts)"};
+    static const char* const names[kParts] = {"booking (booker, books)", "snapshot build",
+                                              "usage for the snapshot",  "NDJSON rendering",
+                                              "write(2) into tmpfs",     "tick (these parts)"};
     printf("# %d interfaces, %s, %d ticks: median us per tick\n", n,
            moving ? "every interface moving" : "idle", ticks);
     printf("%-26s %10s %10s %10s\n", "part", "without", "with", "added");

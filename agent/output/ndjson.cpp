@@ -82,22 +82,22 @@ struct UsageText {
     text += ",\"rx_bytes\":";
     return Block(std::move(text));
   }
-  static char* put(char* p, const Block& b) {
+  static char* put_block(char* p, const Block& b) {
     if (!b.fits) return netmon::put(p, b.text);
     std::memcpy(p, b.text.data(), kBlock);
     return p + b.size;
   }
-  Block day_head;    // "usage":{"day":{"period":"2026-11-30","rx_bytes":
-  Block month_head;  // },"month":{"period":"2026-11","rx_bytes":
+  Block day_head;      // "usage":{"day":{"period":"2026-11-30","rx_bytes":
+  Block month_head;    // },"month":{"period":"2026-11","rx_bytes":
   std::string buffer;  // one interface's
 };
 
 // Only with --ledger: without it the line stays as it always was.
 void write_usage(JsonWriter& json, std::string& out, UsageText& text, const InterfaceUsage& usage) {
   char* const start = text.buffer.data();
-  char* p = UsageText::put(start, text.day_head);
+  char* p = UsageText::put_block(start, text.day_head);
   p = put_counts(p, usage.today);
-  p = UsageText::put(p, text.month_head);
+  p = UsageText::put_block(p, text.month_head);
   p = put_counts(p, usage.this_month);
   *p++ = '}';
   if (!usage.quota) *p++ = '}';

@@ -141,13 +141,15 @@
     return (i ? v.toFixed(2) : String(v)) + ' ' + IEC[i];
   }
   function bytes(v) { return group(v) + ' B (' + iec(v) + ')'; }
-  function setUsage(it, u) {
+  // The periods are the line's (usage_periods), the same for every interface.
+  function setUsage(it, u, periods) {
     const box = $('.usage', it.el);
     box.hidden = !u || typeof u !== 'object';
     if (box.hidden) return;
     for (const p of ['day', 'month']) {
       const c = u[p] || {};
-      show(it, 'usage.' + p + '.period', c.period, c.period);
+      const label = periods && typeof periods[p] === 'string' ? periods[p] : '–';
+      show(it, 'usage.' + p + '.period', label, label);
       for (const d of ['rx_bytes', 'tx_bytes']) show(it, 'usage.' + p + '.' + d, c[d], bytes(c[d]));
     }
     const q = u.quota;
@@ -207,7 +209,7 @@
       for (const f of FIELDS) {
         if (typeof v[f] === 'number') setCell(it, f, v[f], compare && !TOTALS.includes(f));
       }
-      setUsage(it, d.usage);
+      setUsage(it, d.usage, snap.usage_periods);
       // The baseline (interval 0) and an interface's first snapshot carry
       // rates of 0 that are not measurements: keep them off the charts.
       if (!fresh && interval > 0) it.ring.push(t, [v.rx_bps, v.tx_bps, v.rx_pps, v.tx_pps].map(Number));

@@ -71,7 +71,8 @@ struct Snapshot {
   int64_t interval_ms = 0;  // measured since the previous snapshot; 0 for seq 0
   std::vector<InterfaceSnapshot> interfaces;
   // With --ledger, the periods of every interface's usage: "2026-11-30" and
-  // "2026-11" (the start date when the month starts on another day).
+  // "2026-11" (the start date when the month starts on another day). The
+  // line names them once (usage_periods), not in each of 1,000 interfaces.
   std::string usage_day, usage_month;
   std::optional<SourceHealth> health;  // only from sources that report it
 };

@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <optional>
 
 #include "output/json_writer.h"
 #include "sys/error.h"
@@ -54,50 +53,20 @@ char* put_counts(char* p, const Counters& counts) {
   return put(p, counts.tx_packets);
 }
 
-// Text copied in whole blocks of kBlock bytes when it fits one: a copy of
-// a constant size is a few vector moves, one of a size known only at run
-// time a call into memcpy (twice per interface, once per line's head).
-constexpr size_t kBlock = 64;
-struct Block {
-  explicit Block(std::string t) : size(t.size()), fits(t.size() <= kBlock), text(std::move(t)) {
-    if (fits) text.resize(kBlock);  // the slack a whole block's copy reads
-  }
-  size_t size;
-  bool fits;
-  std::string text;
-};
-
-// The text around the usage figures, the same for every interface of a
-// line (the periods are the snapshot's): made once per line.
-struct UsageText {
-  explicit UsageText(const Snapshot& snapshot)
-      : day_head(head("\"usage\":{\"day\":{\"period\":", snapshot.usage_day)),
-        month_head(head("},\"month\":{\"period\":", snapshot.usage_month)) {
-    // Both heads (and a block's slack), eight numbers of up to 20 digits,
-    // six keys, two braces.
-    buffer.resize(day_head.text.size() + month_head.text.size() + kBlock + 8 * 20 + 6 * 14 + 2);
-  }
-  static Block head(std::string text, const std::string& period) {
-    append_json_string(text, period);
-    text += ",\"rx_bytes\":";
-    return Block(std::move(text));
-  }
-  static char* put_block(char* p, const Block& b) {
-    if (!b.fits) return netmon::put(p, b.text);
-    std::memcpy(p, b.text.data(), kBlock);
-    return p + b.size;
-  }
-  Block day_head;      // "usage":{"day":{"period":"2026-11-30","rx_bytes":
-  Block month_head;    // },"month":{"period":"2026-11","rx_bytes":
-  std::string buffer;  // one interface's
-};
+// The text around an interface's usage figures: the same for every
+// interface (the periods are the line's, in "usage_periods").
+constexpr std::string_view kDayHead = "\"usage\":{\"day\":{\"rx_bytes\":";
+constexpr std::string_view kMonthHead = "},\"month\":{\"rx_bytes\":";
+// Both heads, eight numbers of up to 20 digits, six keys, two braces.
+constexpr size_t kUsageMax = kDayHead.size() + kMonthHead.size() + 8 * 20 + 6 * 14 + 2;
 
 // Only with --ledger: without it the line stays as it always was.
-void write_usage(JsonWriter& json, std::string& out, UsageText& text, const InterfaceUsage& usage) {
-  char* const start = text.buffer.data();
-  char* p = UsageText::put_block(start, text.day_head);
+void write_usage(JsonWriter& json, std::string& out, const InterfaceUsage& usage) {
+  char buffer[kUsageMax];
+  char* const start = buffer;
+  char* p = put(start, kDayHead);
   p = put_counts(p, usage.today);
-  p = UsageText::put_block(p, text.month_head);
+  p = put(p, kMonthHead);
   p = put_counts(p, usage.this_month);
   *p++ = '}';
   if (!usage.quota) *p++ = '}';
@@ -131,17 +100,22 @@ void to_ndjson(const Snapshot& snapshot, std::string& line) {
   // Streamed, keys in the documented order: a DOM (nlohmann's ordered_json,
   // with its linear key lookup) cost ~20x more at 1,000 interfaces.
   line.clear();
-  // With the ledger's usage (about 200 bytes more) a line sized for the
+  // With the ledger's usage (about 140 bytes more) a line sized for the
   // counters alone was copied again as it grew.
   const bool usage = !snapshot.interfaces.empty() && snapshot.interfaces.front().usage;
-  line.reserve(128 + snapshot.interfaces.size() * (usage ? 448 : 200));
-  std::optional<UsageText> usage_text;  // at the first interface with usage
+  line.reserve(128 + snapshot.interfaces.size() * (usage ? 384 : 200));
   JsonWriter json(line);
   json.begin_object();
   json.key("source").value(snapshot.source);
   json.key("seq").value(snapshot.seq);
   json.key("ts_ms").value(snapshot.ts_ms);
   json.key("interval_ms").value(snapshot.interval_ms);
+  if (!snapshot.usage_day.empty()) {
+    json.key("usage_periods").begin_object();
+    json.key("day").value(snapshot.usage_day);
+    json.key("month").value(snapshot.usage_month);
+    json.end_object();
+  }
   json.key("interfaces").begin_object();
   for (const InterfaceSnapshot& entry : snapshot.interfaces) {
     json.key(entry.link.name).begin_object();
@@ -151,10 +125,7 @@ void to_ndjson(const Snapshot& snapshot, std::string& line) {
     // rounding the others have at most three decimals ("rx_pps":0.333).
     for (const RateField& r : kRateFields)
       json.key(r.key).value_whole_as_integer(entry.rates.*r.field);
-    if (entry.usage) {
-      if (!usage_text) usage_text.emplace(snapshot);
-      write_usage(json, line, *usage_text, *entry.usage);
-    }
+    if (entry.usage) write_usage(json, line, *entry.usage);
     json.end_object();
   }
   json.end_object();

@@ -241,7 +241,7 @@ TEST(LedgerAgent, UciQuotaSectionsApplyAndAMalformedOneIsExitStatusTwo) {
   std::string line = run(agent + " --uci-config " + uci + " --count 1 -s lo");
   auto snap = nlohmann::json::parse(line);
   const auto& usage = snap["interfaces"]["lo"]["usage"];
-  EXPECT_EQ(usage["month"]["period"].get<std::string>().substr(7), "-14") << line;
+  EXPECT_EQ(snap["usage_periods"]["month"].get<std::string>().substr(7), "-14") << line;
   EXPECT_EQ(usage["quota"]["limit_bytes"], 5ull << 30) << line;
   EXPECT_EQ(usage["quota"]["direction"], "rx") << line;
   EXPECT_TRUE(std::filesystem::exists(db));

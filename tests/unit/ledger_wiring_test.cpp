@@ -286,7 +286,9 @@ TEST_F(LedgerReporterTest, EnrichAddsUsageAndQuotaToSnapshots) {
 
   auto line = nlohmann::json::parse(netmon::to_ndjson(s));
   const auto& u = line["interfaces"]["eth0"]["usage"];
-  EXPECT_EQ(u["day"]["period"], "2026-11-30");
+  EXPECT_EQ(line["usage_periods"]["day"], "2026-11-30");
+  EXPECT_EQ(line["usage_periods"]["month"], "2026-11");
+  EXPECT_FALSE(u["day"].contains("period"));
   EXPECT_EQ(u["day"]["rx_bytes"], 2500);
   EXPECT_EQ(u["day"]["rx_packets"], 25);
   EXPECT_EQ(u["month"]["tx_bytes"], 1000);
@@ -302,9 +304,13 @@ TEST_F(LedgerReporterTest, EnrichAddsUsageAndQuotaToSnapshots) {
   // number spelling included.
   const std::string ndjson = netmon::to_ndjson(s);
   EXPECT_EQ(ndjson, nlohmann::ordered_json::parse(ndjson).dump() + "\n");
-  EXPECT_NE(ndjson.find("\"usage\":{\"day\":{\"period\":\"2026-11-30\",\"rx_bytes\":2500,"
+  EXPECT_NE(ndjson.find("\"interval_ms\":0,\"usage_periods\":{\"day\":\"2026-11-30\","
+                        "\"month\":\"2026-11\"},\"interfaces\":"),
+            std::string::npos)
+      << ndjson;
+  EXPECT_NE(ndjson.find("\"usage\":{\"day\":{\"rx_bytes\":2500,"
                         "\"rx_packets\":25,\"tx_bytes\":1000,\"tx_packets\":10},\"month\":{"
-                        "\"period\":\"2026-11\",\"rx_bytes\":2500,\"rx_packets\":25,"
+                        "\"rx_bytes\":2500,\"rx_packets\":25,"
                         "\"tx_bytes\":1000,\"tx_packets\":10},\"quota\":{\"period\":"
                         "\"2026-11-30\",\"kind\":\"day\",\"direction\":\"rx\","
                         "\"used_bytes\":2500,\"limit_bytes\":10000,\"percent\":25,"),
@@ -381,10 +387,13 @@ TEST_F(LedgerReporterTest, UsageInEveryLineIsTheLedgersAcrossRolloverAndQuota) {
   // The clock alone moves eth0's projection: consecutive idle ticks differ.
   EXPECT_NE(usage_of(lines[2], "eth0")["quota"]["projected_bytes"],
             usage_of(lines[3], "eth0")["quota"]["projected_bytes"]);
-  EXPECT_EQ(usage_of(lines[6], "eth0")["day"]["period"], "2026-11-30");
-  EXPECT_EQ(usage_of(lines[7], "eth0")["day"]["period"], "2026-12-01");
-  EXPECT_EQ(usage_of(lines[6], "eth0")["month"]["period"], "2026-11");
-  EXPECT_EQ(usage_of(lines[7], "idle")["month"]["period"], "2026-12");
+  auto periods_of = [](const std::string& line) {
+    return nlohmann::json::parse(line)["usage_periods"];
+  };
+  EXPECT_EQ(periods_of(lines[6])["day"], "2026-11-30");
+  EXPECT_EQ(periods_of(lines[7])["day"], "2026-12-01");
+  EXPECT_EQ(periods_of(lines[6])["month"], "2026-11");
+  EXPECT_EQ(periods_of(lines[7])["month"], "2026-12");
   EXPECT_EQ(usage_of(lines[7], "eth0")["day"]["rx_bytes"], 1000);  // step 7's traffic only
   EXPECT_EQ(usage_of(lines[6], "eth0")["day"]["rx_bytes"], 2000);
   EXPECT_EQ(usage_of(lines[6], "busy")["day"]["tx_bytes"], 321 * 4);
@@ -402,7 +411,7 @@ TEST_F(LedgerReporterTest, UsageInEveryLineIsTheLedgersAcrossRolloverAndQuota) {
 }
 
 TEST(LedgerNdjson, UsageWithAnyPeriodTextIsValidJson) {
-  // The literal fast path takes the ledger's labels; anything else is escaped.
+  // The labels go through the writer: anything is escaped.
   Snapshot s;
   s.source = "netdev";
   s.interfaces.push_back({{7, "eth0"}, {1, 2, 3, 4}, {}, {}});
@@ -412,8 +421,8 @@ TEST(LedgerNdjson, UsageWithAnyPeriodTextIsValidJson) {
   const std::string line = netmon::to_ndjson(s);
   auto j = nlohmann::ordered_json::parse(line);
   EXPECT_EQ(line, j.dump() + "\n");
-  EXPECT_EQ(j["interfaces"]["eth0"]["usage"]["day"]["period"], s.usage_day);
-  EXPECT_EQ(j["interfaces"]["eth0"]["usage"]["month"]["period"], s.usage_month);
+  EXPECT_EQ(j["usage_periods"]["day"], s.usage_day);
+  EXPECT_EQ(j["usage_periods"]["month"], s.usage_month);
   EXPECT_EQ(j["interfaces"]["eth0"]["usage"]["day"]["rx_bytes"].get<uint64_t>(), UINT64_MAX);
 }
 

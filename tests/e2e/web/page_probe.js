@@ -115,7 +115,7 @@ function compare(shown, line) {
         }
       }
     }
-    if (d.usage) diffs.push(...compareUsage(name, s, d.usage));
+    if (d.usage) diffs.push(...compareUsage(name, s, d.usage, line.usage_periods));
     if (compareLine) {
       const m = s.fields.match;
       if (!m || m.value !== String(d.match)) diffs.push(`${name}.match: page ${m && m.value}, ndjson ${d.match}`);
@@ -124,12 +124,14 @@ function compare(shown, line) {
   return diffs;
 }
 
-// The ledger's usage (--ledger) and quota bar against the line's "usage".
-function compareUsage(name, s, u) {
+// The ledger's usage (--ledger) and quota bar against the line's "usage"
+// and, for the period labels, its "usage_periods".
+function compareUsage(name, s, u, periods) {
   const diffs = [];
   const want = {};
   for (const p of ['day', 'month']) {
-    for (const k of ['period', 'rx_bytes', 'tx_bytes']) want[`usage.${p}.${k}`] = u[p][k];
+    want[`usage.${p}.period`] = periods[p];
+    for (const k of ['rx_bytes', 'tx_bytes']) want[`usage.${p}.${k}`] = u[p][k];
   }
   if (u.quota) {
     for (const k of ['used_bytes', 'limit_bytes', 'percent', 'projected_bytes', 'direction', 'kind']) {

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,7 +35,8 @@ struct Connection {
   std::string in;      // the request head as it arrives
   size_t scanned = 0;  // how much of `in` has been searched for the blank line
   std::string out;     // the response, once there is one
-  size_t sent = 0;
+  std::shared_ptr<const std::string> out_body;  // sent after `out` (HttpResponse::shared_body)
+  size_t sent = 0;                              // of `out`, then of `out_body`
   bool responding = false;
   // Set once the router made this a stream (/events, /ws): no deadline,
   // read and written until either side ends it.
@@ -71,18 +73,31 @@ const char* reason_phrase(int status) {
   }
 }
 
+// The response's bytes, except a shared body: that is sent from where it is.
 std::string serialize(const HttpResponse& response, bool head_only) {
+  const std::string_view body = response.body_text();
+  const bool copy_body = !head_only && !response.shared_body;
   std::string out;
-  out.reserve(128 + (head_only ? 0 : response.body.size()));
+  out.reserve(128 + (copy_body ? body.size() : 0));
   out +=
       "HTTP/1.1 " + std::to_string(response.status) + " " + reason_phrase(response.status) + "\r\n";
   out += "Content-Type: " + response.content_type + "\r\n";
-  out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   out += "Connection: close\r\n";
   for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
   out += "\r\n";
-  if (!head_only) out += response.body;
+  if (copy_body) out += body;
   return out;
+}
+
+void start_response(Connection& c, HttpResponse response, bool head_only) {
+  c.out = serialize(response, head_only);
+  if (!head_only) c.out_body = std::move(response.shared_body);
+  c.responding = true;
+}
+
+size_t unsent(const Connection& c) {
+  return c.out.size() + (c.out_body ? c.out_body->size() : 0) - c.sent;
 }
 
 HttpResponse plain(int status, std::string body) {
@@ -210,8 +225,7 @@ void prepare_response(Connection& c, std::string_view head, const Handlers& h) {
   } else {
     response = plain(400, "bad request: expected METHOD TARGET HTTP/1.x\n");
   }
-  c.out = serialize(response, head_only);
-  c.responding = true;
+  start_response(c, std::move(response), head_only);
 }
 
 // After the response: close() with unread bytes (a request body, the rest of
@@ -235,9 +249,18 @@ void reset_on_close(const Connection& c) {
 // Sends what is left of the response. False once the connection is done with:
 // all sent, or the client gone.
 bool send_pending(Connection& c) {
-  while (c.sent < c.out.size()) {
-    const ssize_t n =
-        ::send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+  while (unsent(c) > 0) {
+    iovec parts[2];
+    size_t count = 0;
+    if (c.sent < c.out.size()) parts[count++] = {c.out.data() + c.sent, c.out.size() - c.sent};
+    if (c.out_body) {
+      const size_t from = c.sent > c.out.size() ? c.sent - c.out.size() : 0;
+      parts[count++] = {const_cast<char*>(c.out_body->data()) + from, c.out_body->size() - from};
+    }
+    msghdr message{};
+    message.msg_iov = parts;
+    message.msg_iovlen = count;
+    const ssize_t n = ::sendmsg(c.fd.get(), &message, MSG_NOSIGNAL);
     if (n >= 0) {
       c.sent += static_cast<size_t>(n);
       if (n > 0) c.last_active = Clock::now();
@@ -501,7 +524,7 @@ void HttpServer::run() {
   uint64_t evicted_unlogged = 0;
 
   // Bytes a request connection holds in user space.
-  auto held = [](const Connection& c) { return c.in.size() + (c.out.size() - c.sent); };
+  auto held = [](const Connection& c) { return c.in.size() + unsent(c); };
   // Closes the request connection idle longest (among those `eligible`):
   // whoever holds the cap or the budget longest without a byte moving goes
   // first, and a newcomer (a scrape) always gets in. False if none.

@@ -269,9 +269,10 @@ HttpResponse MetricsServer::respond(std::string_view method, std::string_view pa
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (latest_line_) response.body = *latest_line_;
+    response.shared_body = latest_line_;
   }
-  if (response.body.empty()) {
+  if (!response.shared_body || response.shared_body->empty()) {
+    response.shared_body = nullptr;
     response.status = 503;
     response.body = "no snapshot yet\n";
     return response;

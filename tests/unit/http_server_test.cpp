@@ -279,6 +279,42 @@ TEST(HttpServer, LargeResponseIsSentCompletely) {
   EXPECT_TRUE(result.data.compare(head.size(), body.size(), body) == 0);
 }
 
+TEST(HttpServer, SharedBodyIsSentWholeAfterItsOwnerMovesOnAndNotForHead) {
+  // /snapshot's way: the body is the latest line itself, which the agent
+  // replaces every tick while a slow reader is still being sent the old one.
+  auto line = std::make_shared<const std::string>(patterned(4 << 20));
+  std::mutex mutex;
+  HttpServer server({"127.0.0.1", 0}, [&](std::string_view, std::string_view) {
+    HttpResponse response;
+    std::lock_guard<std::mutex> lock(mutex);
+    response.shared_body = line;
+    return response;
+  });
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 4194304\r\n"
+      "Connection: close\r\n\r\n";
+  EXPECT_EQ(http_exchange(server.port(), "HEAD /snapshot HTTP/1.1\r\n\r\n"), head);
+
+  const std::string first = *line;
+  Fd fd = connect_tcp("127.0.0.1", server.port());
+  const int window = 65536;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &window, sizeof(window));
+  send_all(fd, "GET /snapshot HTTP/1.1\r\n\r\n");
+  std::this_thread::sleep_for(100ms);  // the head and part of the body sent, the rest waits
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    line = std::make_shared<const std::string>("next\n");
+  }
+  netmon::test::ReadResult result = read_until_closed(fd);
+  EXPECT_TRUE(result.closed);
+  ASSERT_EQ(result.data.size(), head.size() + first.size());
+  EXPECT_EQ(result.data.compare(0, head.size(), head), 0);
+  EXPECT_TRUE(result.data.compare(head.size(), first.size(), first) == 0);
+  EXPECT_EQ(http_exchange(server.port(), "GET /snapshot HTTP/1.1\r\n\r\n"),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 5\r\n"
+            "Connection: close\r\n\r\nnext\n");
+}
+
 TEST(HttpServer, ClientNotReadingIsDroppedAtDeadline) {
   const std::string body = patterned(16 << 20);
   HttpLimits limits = short_deadline(200ms);

@@ -38,14 +38,27 @@ struct QuotaUsage {
   bool operator!=(const QuotaUsage& o) const { return !(*this == o); }
 };
 
+// Bytes each way: what a bill, a quota and netmon_usage_bytes count.
+struct UsageBytes {
+  uint64_t rx_bytes = 0;
+  uint64_t tx_bytes = 0;
+
+  bool operator==(const UsageBytes& o) const {
+    return rx_bytes == o.rx_bytes && tx_bytes == o.tx_bytes;
+  }
+  bool operator!=(const UsageBytes& o) const { return !(*this == o); }
+};
+
 // What the usage ledger (--ledger) has booked for an interface in the
 // current day and billing month (Snapshot::usage_day, usage_month).
 // Held in the snapshot itself: at 1,000 interfaces, an object per interface
 // on the heap (and its text cached beside it) cost more to reach once a
-// second from cold memory than rendering the figures anew.
+// second from cold memory than rendering the figures anew. Packets stay in
+// the ledger and its report: in every line they doubled what the ledger
+// adds to it, for a figure no bill counts.
 struct InterfaceUsage {
-  Counters today;
-  Counters this_month;
+  UsageBytes today;
+  UsageBytes this_month;
   std::shared_ptr<const QuotaUsage> quota;  // only for an interface with a --quota
 };
 

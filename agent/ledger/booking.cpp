@@ -167,6 +167,9 @@ const TickResult& Booker::tick(int64_t wall, int64_t mono_ns,
   TickResult& res = result_;
   res.bookings.clear();
   res.notes.clear();
+  // The first tick notes every interface once (a baseline or a credit);
+  // later ones note a reset now and then. Hold no room for the first burst.
+  if (res.notes.capacity() > 64) res.notes.shrink_to_fit();
   bool ok = plausible(wall);
   if (!ok && wall >= opts_.min_plausible_time) {
     // Only the newest booked period says no: the clock went back. If it

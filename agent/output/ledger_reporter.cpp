@@ -28,9 +28,7 @@ int64_t system_boot_now_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-Counters to_counters(const ledger::Counts& c) {
-  return {c.rx_bytes, c.rx_packets, c.tx_bytes, c.tx_packets};
-}
+UsageBytes bytes_of(const ledger::Counts& c) { return {c.rx_bytes, c.tx_bytes}; }
 
 }  // namespace
 
@@ -142,8 +140,8 @@ void LedgerReporter::enrich(Snapshot& snapshot) {
     else
       ledger_->usage(entry.link.name, now, &today, &this_month);
     InterfaceUsage& usage = entry.usage.emplace();
-    usage.today = to_counters(today);
-    usage.this_month = to_counters(this_month);
+    usage.today = bytes_of(today);
+    usage.this_month = bytes_of(this_month);
     if (!config_.ledger.quotas.empty()) usage.quota = quota_usage(entry.link.name, now);
   }
 }

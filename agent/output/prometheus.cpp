@@ -132,8 +132,8 @@ static void format_usage(std::string& out, const MetricsState& state) {
   for (const auto& [source, snapshot] : state.latest)
     for (const InterfaceSnapshot& i : snapshot.interfaces) {
       if (!i.usage) continue;
-      const std::pair<const char*, const Counters*> periods[] = {{"day", &i.usage->today},
-                                                                 {"month", &i.usage->this_month}};
+      const std::pair<const char*, const UsageBytes*> periods[] = {{"day", &i.usage->today},
+                                                                   {"month", &i.usage->this_month}};
       for (const auto& [period, counts] : periods) {
         labelled_sample(out, "netmon_usage_bytes",
                         {{"interface", i.link.name}, {"direction", "rx"}, {"period", period}},

@@ -27,6 +27,7 @@ using netmon::Options;
 using netmon::parse_cli;
 using netmon::Reporter;
 using netmon::Snapshot;
+using netmon::UsageBytes;
 using netmon::UsageError;
 using netmon::ledger::test::ScopedTz;
 using netmon::ledger::test::TempDir;
@@ -290,7 +291,7 @@ TEST_F(LedgerReporterTest, EnrichAddsUsageAndQuotaToSnapshots) {
   EXPECT_EQ(line["usage_periods"]["month"], "2026-11");
   EXPECT_FALSE(u["day"].contains("period"));
   EXPECT_EQ(u["day"]["rx_bytes"], 2500);
-  EXPECT_EQ(u["day"]["rx_packets"], 25);
+  EXPECT_FALSE(u["day"].contains("rx_packets"));  // bytes only: packets are in the report
   EXPECT_EQ(u["month"]["tx_bytes"], 1000);
   EXPECT_EQ(u["quota"]["used_bytes"], 2500);
   EXPECT_EQ(u["quota"]["limit_bytes"], 10000);
@@ -308,16 +309,14 @@ TEST_F(LedgerReporterTest, EnrichAddsUsageAndQuotaToSnapshots) {
                         "\"month\":\"2026-11\"},\"interfaces\":"),
             std::string::npos)
       << ndjson;
-  EXPECT_NE(ndjson.find("\"usage\":{\"day\":{\"rx_bytes\":2500,"
-                        "\"rx_packets\":25,\"tx_bytes\":1000,\"tx_packets\":10},\"month\":{"
-                        "\"rx_bytes\":2500,\"rx_packets\":25,"
-                        "\"tx_bytes\":1000,\"tx_packets\":10},\"quota\":{\"period\":"
+  EXPECT_NE(ndjson.find("\"usage\":{\"day\":{\"rx_bytes\":2500,\"tx_bytes\":1000},"
+                        "\"month\":{\"rx_bytes\":2500,\"tx_bytes\":1000},\"quota\":{\"period\":"
                         "\"2026-11-30\",\"kind\":\"day\",\"direction\":\"rx\","
                         "\"used_bytes\":2500,\"limit_bytes\":10000,\"percent\":25,"),
             std::string::npos)
       << ndjson;
   EXPECT_NE(ndjson.find("\"other\":{\"ifindex\":8,"), std::string::npos) << ndjson;
-  EXPECT_NE(ndjson.find("\"tx_packets\":0}}}}}"), std::string::npos) << ndjson;
+  EXPECT_NE(ndjson.find("\"tx_bytes\":0}}}}}"), std::string::npos) << ndjson;
 
   netmon::MetricsState state;
   state.latest["netdev"] = s;
@@ -362,9 +361,7 @@ TEST_F(LedgerReporterTest, UsageInEveryLineIsTheLedgersAcrossRolloverAndQuota) {
     r->enrich(s);
     return s;
   };
-  auto counters = [](const ledger::Counts& c) {
-    return Counters{c.rx_bytes, c.rx_packets, c.tx_bytes, c.tx_packets};
-  };
+  auto bytes = [](const ledger::Counts& c) { return UsageBytes{c.rx_bytes, c.tx_bytes}; };
   std::vector<std::string> lines;
   // 12:00 to 23:59:5x on 2026-11-30, then past midnight: a new day and a
   // new month (UTC).
@@ -375,8 +372,8 @@ TEST_F(LedgerReporterTest, UsageInEveryLineIsTheLedgersAcrossRolloverAndQuota) {
       ASSERT_TRUE(i.usage) << i.link.name;
       ledger::Counts day, month;
       r->book().usage(i.link.name, g_wall, &day, &month);
-      EXPECT_EQ(i.usage->today, counters(day)) << i.link.name << " at step " << k;
-      EXPECT_EQ(i.usage->this_month, counters(month)) << i.link.name << " at step " << k;
+      EXPECT_EQ(i.usage->today, bytes(day)) << i.link.name << " at step " << k;
+      EXPECT_EQ(i.usage->this_month, bytes(month)) << i.link.name << " at step " << k;
       EXPECT_EQ(i.usage->quota != nullptr, i.link.name == "eth0") << i.link.name;
     }
     lines.push_back(netmon::to_ndjson(s));
@@ -397,8 +394,7 @@ TEST_F(LedgerReporterTest, UsageInEveryLineIsTheLedgersAcrossRolloverAndQuota) {
   EXPECT_EQ(usage_of(lines[7], "eth0")["day"]["rx_bytes"], 1000);  // step 7's traffic only
   EXPECT_EQ(usage_of(lines[6], "eth0")["day"]["rx_bytes"], 2000);
   EXPECT_EQ(usage_of(lines[6], "busy")["day"]["tx_bytes"], 321 * 4);
-  EXPECT_EQ(usage_of(lines[6], "busy")["month"]["tx_packets"],
-            16 - 3);  // 1605 / 100 less the baseline
+  EXPECT_EQ(usage_of(lines[6], "busy")["month"]["tx_bytes"], 321 * 4);  // all on 2026-11-30
   // A snapshot of other interfaces than the readings (positions that are
   // not theirs) still shows each one's own figures.
   Snapshot s;
@@ -417,7 +413,7 @@ TEST(LedgerNdjson, UsageWithAnyPeriodTextIsValidJson) {
   s.interfaces.push_back({{7, "eth0"}, {1, 2, 3, 4}, {}, {}});
   s.usage_day = "a\"b\\c\n";
   s.usage_month = std::string(100, 'm');
-  s.interfaces[0].usage.emplace().today = {UINT64_MAX, 0, 1, UINT64_MAX};
+  s.interfaces[0].usage.emplace().today = {UINT64_MAX, 1};
   const std::string line = netmon::to_ndjson(s);
   auto j = nlohmann::ordered_json::parse(line);
   EXPECT_EQ(line, j.dump() + "\n");

@@ -8,7 +8,7 @@
 // Prints the median over ticks of each part, in µs per tick, without and
 // with the ledger, and what the ledger adds: booking (booker and books),
 // usage for the snapshot, rendering the usage objects and the kernel's
-// write of the longer line. The last two are the contract's bytes (181 per
+// write of the longer line. The last two are the contract's bytes (about 80 per
 // interface), which no booking, however cheap, avoids: the floor.
 // The kernel's link dump, which the whole agent does too, is not here
 // (bench/ledger-cpu.sh measures the whole agent).

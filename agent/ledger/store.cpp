@@ -117,7 +117,17 @@ std::string move_aside(const std::string& path, int64_t now) {
   return to;
 }
 
+// SQLite's page cache starts with a slab of 20 pages sized before the
+// file's 1 KiB pages are known (4 KiB each: 113 KB), kept while the file is
+// open. Pages one at a time instead: the cache stays bounded by cache_size.
+// Only before SQLite initialises; later calls change nothing.
+void no_page_cache_slab() {
+  static const int configured = sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0);
+  (void)configured;
+}
+
 sqlite3* open_raw(const std::string& path, int flags) {
+  no_page_cache_slab();
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {

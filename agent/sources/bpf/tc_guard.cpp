@@ -142,8 +142,10 @@ void TcGuard::check(const Key& key, Guarded& guarded, int64_t noticed_ns) {
       return;
     }
   }
-  while (!guarded.refronts.empty() && noticed_ns - guarded.refronts.front() > kContestWindowNs)
-    guarded.refronts.pop_front();
+  auto& refronts = guarded.refronts;
+  refronts.erase(refronts.begin(), std::find_if(refronts.begin(), refronts.end(), [&](int64_t t) {
+                   return noticed_ns - t <= kContestWindowNs;
+                 }));
   if (guarded.refronts.size() >= kMaxRefronts) {
     if (guarded.behind_since == 0) {
       guarded.behind_since = noticed_ns;

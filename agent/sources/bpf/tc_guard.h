@@ -18,10 +18,10 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "core/snapshot.h"
 #include "sources/bpf/tc_attach.h"
@@ -72,8 +72,11 @@ class TcGuard {
     uint32_t prog_id = 0;
     // A clsact qdisc we had to create again after someone removed it.
     std::unique_ptr<Attachment> clsact;
-    std::deque<int64_t> refronts;  // when ours was put back, within the window
-    int64_t behind_since = 0;      // given up on since then; 0: not
+    // When ours was put back, within the window: at most kMaxRefronts, and
+    // empty on almost every hook (an empty deque holds 0.6 KB, 1.2 MB over
+    // the 2,000 hooks of 1,000 interfaces).
+    std::vector<int64_t> refronts;
+    int64_t behind_since = 0;  // given up on since then; 0: not
   };
   using Key = std::pair<int, bool>;  // ifindex, ingress
 

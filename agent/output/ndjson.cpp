@@ -97,7 +97,7 @@ void to_ndjson(const Snapshot& snapshot, std::string& line) {
   // Streamed, keys in the documented order: a DOM (nlohmann's ordered_json,
   // with its linear key lookup) cost ~20x more at 1,000 interfaces.
   line.clear();
-  // With the ledger's usage (about 70 bytes more) a line sized for the
+  // With the ledger's usage (about 80 bytes more) a line sized for the
   // counters alone was copied again as it grew.
   const bool usage = !snapshot.interfaces.empty() && snapshot.interfaces.front().usage;
   line.reserve(128 + snapshot.interfaces.size() * (usage ? 256 : 200));

@@ -20,6 +20,7 @@
 
 using netmon::CounterMap;
 using netmon::Counters;
+using netmon::InterfaceUsage;
 using netmon::LedgerReporter;
 using netmon::LedgerReporterConfig;
 using netmon::Link;
@@ -413,13 +414,16 @@ TEST(LedgerNdjson, UsageWithAnyPeriodTextIsValidJson) {
   s.interfaces.push_back({{7, "eth0"}, {1, 2, 3, 4}, {}, {}});
   s.usage_day = "a\"b\\c\n";
   s.usage_month = std::string(100, 'm');
-  s.interfaces[0].usage.emplace().today = {UINT64_MAX, 1};
+  // Every figure at its widest: the usage text's fixed-size buffer holds it.
+  InterfaceUsage& usage = s.interfaces[0].usage.emplace();
+  usage.today = usage.this_month = {UINT64_MAX, UINT64_MAX};
   const std::string line = netmon::to_ndjson(s);
   auto j = nlohmann::ordered_json::parse(line);
   EXPECT_EQ(line, j.dump() + "\n");
   EXPECT_EQ(j["usage_periods"]["day"], s.usage_day);
   EXPECT_EQ(j["usage_periods"]["month"], s.usage_month);
   EXPECT_EQ(j["interfaces"]["eth0"]["usage"]["day"]["rx_bytes"].get<uint64_t>(), UINT64_MAX);
+  EXPECT_EQ(j["interfaces"]["eth0"]["usage"]["month"]["tx_bytes"].get<uint64_t>(), UINT64_MAX);
 }
 
 TEST_F(LedgerReporterTest, WithoutUsageNdjsonAndMetricsHaveNoLedgerKeys) {

@@ -146,7 +146,7 @@ void TcGuard::check(const Key& key, Guarded& guarded, int64_t noticed_ns) {
   refronts.erase(refronts.begin(), std::find_if(refronts.begin(), refronts.end(), [&](int64_t t) {
                    return noticed_ns - t <= kContestWindowNs;
                  }));
-  if (guarded.refronts.size() >= kMaxRefronts) {
+  if (refronts.size() >= kMaxRefronts) {
     if (guarded.behind_since == 0) {
       guarded.behind_since = noticed_ns;
       ++health_.tc_preempted;
@@ -169,7 +169,7 @@ void TcGuard::check(const Key& key, Guarded& guarded, int64_t noticed_ns) {
   if (!was_behind) ++health_.tc_preempted;  // else counted when given up
   health_.tc_preempted_seconds += window_s;
   guarded.behind_since = 0;
-  guarded.refronts.push_back(now);
+  refronts.push_back(now);
   spdlog::warn(
       "{} on '{}' ({}); netmon's filter is first again, packets that passed in the {:.3f} ms "
       "before may be uncounted",

@@ -53,24 +53,7 @@ nsenter --net="/run/netns/$ns" -- sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 bench_veth_pairs "$ns" "$pairs" "l$tag"
 traffic=${NETMON_BENCH_TRAFFIC:-0}
 if [ "$traffic" = 1 ]; then
-	# One broadcast frame of a local experimental EtherType out of each
-	# 'a' end: both ends of every pair count it, nothing answers it.
-	nsenter --net="/run/netns/$ns" -- python3 - "l${tag}a" "$pairs" <<'PY' &
-import socket, sys, time
-prefix, count = sys.argv[1], int(sys.argv[2])
-frame = b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x01" + b"\x88\xb5" + bytes(46)
-sockets = []
-for i in range(count):
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    s.bind((f"{prefix}{i}", 0))
-    sockets.append(s)
-while True:
-    start = time.monotonic()
-    for s in sockets:
-        s.send(frame)
-    time.sleep(max(0.0, 1.0 - (time.monotonic() - start)))
-PY
-	bench_kill_on_exit $! python3
+	bench_broadcast_frames "$ns" "l${tag}a" "$pairs"
 fi
 n_if=$(ip -n "$ns" -o link show | wc -l)
 

@@ -66,7 +66,9 @@ class TimedReporter : public Reporter {
 class RenderedMark : public SnapshotObserver {
  public:
   explicit RenderedMark(Stages& stages) : stages_(stages) {}
-  void on_snapshot(const Snapshot&, const std::string&) override { stages_.rendered = cpu_us(); }
+  void on_snapshot(std::shared_ptr<const Snapshot>, std::shared_ptr<const std::string>) override {
+    stages_.rendered = cpu_us();
+  }
 
  private:
   Stages& stages_;

@@ -191,3 +191,26 @@ bench_apt_install() {
 		done
 	fi
 }
+
+# bench_broadcast_frames NS PREFIX COUNT: from now until exit, one broadcast
+# frame a second out of each of PREFIX0..PREFIX<COUNT-1> in NS (a local
+# experimental EtherType: both ends of a veth pair count it, nothing answers
+# it), so every interface moves every tick.
+bench_broadcast_frames() {
+	nsenter --net="/run/netns/$1" -- python3 - "$2" "$3" <<'PY' &
+import socket, sys, time
+prefix, count = sys.argv[1], int(sys.argv[2])
+frame = b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x01" + b"\x88\xb5" + bytes(46)
+sockets = []
+for i in range(count):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((f"{prefix}{i}", 0))
+    sockets.append(s)
+while True:
+    start = time.monotonic()
+    for s in sockets:
+        s.send(frame)
+    time.sleep(max(0.0, 1.0 - (time.monotonic() - start)))
+PY
+	bench_kill_on_exit $! python3
+}

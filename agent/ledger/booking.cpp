@@ -170,6 +170,12 @@ const TickResult& Booker::tick(int64_t wall, int64_t mono_ns,
   // The first tick notes every interface once (a baseline or a credit);
   // later ones note a reset now and then. Hold no room for the first burst.
   if (res.notes.capacity() > 64) res.notes.shrink_to_fit();
+  // The first tick meets every interface at once: room for all of them, not
+  // growth by doubling, which holds the old and the new array together.
+  if (states_.empty()) {
+    states_.reserve(readings.size());
+    by_name_.reserve(readings.size());
+  }
   bool ok = plausible(wall);
   if (!ok && wall >= opts_.min_plausible_time) {
     // Only the newest booked period says no: the clock went back. If it
@@ -276,23 +282,30 @@ std::vector<Booking> Booker::flush_held() {
 
 std::vector<Identity> Booker::identities(bool changed_only) const {
   std::vector<Identity> out;
-  out.reserve(states_.size() + (changed_only ? 0 : restored_.size()));
+  visit_identities(changed_only, [&](const Identity& id) {
+    out.push_back(id);
+    return true;
+  });
+  return out;
+}
+
+void Booker::visit_identities(bool changed_only,
+                              const std::function<bool(const Identity&)>& each) const {
   for (const State& st : states_) {
     if (st.unbooked_first) {
       // The store keeps the restored identity until the credit is booked.
-      if (!changed_only) out.push_back(restored_.at(st.name));
+      if (!changed_only && !each(restored_.at(st.name))) return;
       continue;
     }
     if (changed_only && st.saved && st.saved_through == st.booked_through &&
         st.saved_ifindex == st.ifindex)
       continue;
-    out.push_back({st.name, st.ifindex, boot_id_, st.booked_through});
+    if (!each({st.name, st.ifindex, boot_id_, st.booked_through})) return;
   }
   // Interfaces not seen this run keep what the store had.
   if (!changed_only)
     for (const auto& [n, id] : restored_)
-      if (!by_name_.count(n)) out.push_back(id);
-  return out;
+      if (!by_name_.count(n) && !each(id)) return;
 }
 
 void Booker::mark_saved() {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -138,6 +139,9 @@ class Booker {
   // `changed_only`, only those that moved since mark_saved() (idle
   // interfaces cost nothing to save).
   std::vector<Identity> identities(bool changed_only = false) const;
+  // The same, one at a time, for a save to write as it goes; stops when
+  // `each` returns false.
+  void visit_identities(bool changed_only, const std::function<bool(const Identity&)>& each) const;
   // The identities last returned are in the store.
   void mark_saved();
   // The clock was implausible at the last tick, or traffic is still held.

@@ -177,6 +177,11 @@ void Ledger::book(const Booking& b) {
 
 void Ledger::tick(int64_t wall, int64_t mono_ns, const std::vector<Reading>& readings,
                   LedgerEvents* events) {
+  if (pending_.empty()) {  // as in Booker::tick: the first tick sizes for all
+    pending_.reserve(readings.size());
+    by_name_.reserve(readings.size());
+    of_interface_.reserve(readings.size());
+  }
   const TickResult& r = booker_.tick(wall, mono_ns, readings);
   for (const Note& n : r.notes) {
     log_note(n);
@@ -223,19 +228,23 @@ SaveStatus Ledger::save() {
   // Every interface shares the same few periods: one label per period.
   std::map<std::pair<int, int64_t>, std::string> labels;
   std::vector<Row> of_one;
-  for (const Pending& p : pending_) {
-    rows(p, of_one);
-    for (const Row& row : of_one) {
-      auto it = labels.find({row.kind, row.start});
-      if (it == labels.end())
-        it = labels
-                 .emplace(std::make_pair(row.kind, row.start),
-                          period_label(kStored[row.kind], row.start, opts_.calendar))
-                 .first;
-      batch.deltas.push_back({kStored[row.kind], p.name, it->second, row.counts});
+  batch.deltas = [&](const std::function<bool(const PeriodDelta&)>& each) {
+    for (const Pending& p : pending_) {
+      rows(p, of_one);
+      for (const Row& row : of_one) {
+        auto it = labels.find({row.kind, row.start});
+        if (it == labels.end())
+          it = labels
+                   .emplace(std::make_pair(row.kind, row.start),
+                            period_label(kStored[row.kind], row.start, opts_.calendar))
+                   .first;
+        if (!each({kStored[row.kind], p.name, it->second, row.counts})) return;
+      }
     }
-  }
-  batch.identities = booker_.identities(/*changed_only=*/true);
+  };
+  batch.identities = [&](const std::function<bool(const Identity&)>& each) {
+    booker_.visit_identities(/*changed_only=*/true, each);
+  };
   batch.marks = unsaved_marks_;
   batch.now = last_wall_;
   batch.newest_slot = booker_.clock_floor();
@@ -260,8 +269,7 @@ SaveStatus Ledger::save() {
     ++stats_.failed_saves;
     spdlog::warn(
         "ledger database '{}': {} ({}); keeping {} unsaved totals in memory for the next save",
-        opts_.path, st == SaveStatus::kFull ? "disk full" : "save failed", err,
-        batch.deltas.size());
+        opts_.path, st == SaveStatus::kFull ? "disk full" : "save failed", err, pending_rows());
   }
   return st;
 }

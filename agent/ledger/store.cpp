@@ -336,27 +336,31 @@ SaveStatus Store::save_batch(const SaveBatch& batch, std::string* error) {
                                 " rx_packets = rx_packets + excluded.rx_packets,"
                                 " tx_bytes = tx_bytes + excluded.tx_bytes,"
                                 " tx_packets = tx_packets + excluded.tx_packets");
-  for (const PeriodDelta& d : batch.deltas) {
-    int i = static_cast<int>(std::find(std::begin(kTables), std::end(kTables), d.kind) -
-                             std::begin(kTables));
-    if (i >= 5) continue;  // weeks are not stored: they are sums of days
-    sqlite3_stmt* s = upsert[i].get();
-    sqlite3_bind_text(s, 1, d.label.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, d.name.c_str(), -1, SQLITE_TRANSIENT);
-    bind_counts(s, 3, d.delta);
-    if ((rc = run(s)) != SQLITE_OK) return fail(rc, sqlite3_errmsg(db));
-  }
+  if (batch.deltas)
+    batch.deltas([&](const PeriodDelta& d) {
+      int i = static_cast<int>(std::find(std::begin(kTables), std::end(kTables), d.kind) -
+                               std::begin(kTables));
+      if (i >= 5) return true;  // weeks are not stored: they are sums of days
+      sqlite3_stmt* s = upsert[i].get();
+      sqlite3_bind_text(s, 1, d.label.data(), static_cast<int>(d.label.size()), SQLITE_STATIC);
+      sqlite3_bind_text(s, 2, d.name.data(), static_cast<int>(d.name.size()), SQLITE_STATIC);
+      bind_counts(s, 3, d.delta);
+      return (rc = run(s)) == SQLITE_OK;
+    });
+  if (rc != SQLITE_OK) return fail(rc, sqlite3_errmsg(db));
 
   Stmt ident = prepare(db,
                        "INSERT OR REPLACE INTO interface(name, ifindex, boot_id, rx_bytes,"
                        " rx_packets, tx_bytes, tx_packets) VALUES(?, ?, ?, ?, ?, ?, ?)");
-  for (const Identity& id : batch.identities) {
-    sqlite3_bind_text(ident.get(), 1, id.name.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(ident.get(), 2, id.ifindex);
-    sqlite3_bind_text(ident.get(), 3, id.boot_id.c_str(), -1, SQLITE_TRANSIENT);
-    bind_counts(ident.get(), 4, id.counts);
-    if ((rc = run(ident.get())) != SQLITE_OK) return fail(rc, sqlite3_errmsg(db));
-  }
+  if (batch.identities)
+    batch.identities([&](const Identity& id) {
+      sqlite3_bind_text(ident.get(), 1, id.name.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(ident.get(), 2, id.ifindex);
+      sqlite3_bind_text(ident.get(), 3, id.boot_id.c_str(), -1, SQLITE_TRANSIENT);
+      bind_counts(ident.get(), 4, id.counts);
+      return (rc = run(ident.get())) == SQLITE_OK;
+    });
+  if (rc != SQLITE_OK) return fail(rc, sqlite3_errmsg(db));
 
   Stmt mark =
       prepare(db,

@@ -128,34 +128,39 @@ void MetricsServer::count_attach_failure() {
   ++state_.attach_failures_total;
 }
 
-void MetricsServer::on_snapshot(const Snapshot& snapshot, const std::string& ndjson) {
-  auto line = std::make_shared<const std::string>(ndjson);
+void MetricsServer::on_snapshot(std::shared_ptr<const Snapshot> snapshot,
+                                std::shared_ptr<const std::string> ndjson) {
   std::lock_guard<std::mutex> lock(mutex_);
-  state_.latest[snapshot.source] = snapshot;
+  state_.latest[snapshot->source] = std::move(snapshot);
   ++state_.snapshots_total;
-  latest_line_ = line;
-  http_.publish(std::move(line));
+  latest_line_ = ndjson;
+  http_.publish(std::move(ndjson));
 }
 
 void MetricsServer::publish_compare(const std::vector<Snapshot>& per_source,
                                     std::vector<GaugeFamily> deltas, const std::string& ndjson) {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const Snapshot& snapshot : per_source) state_.latest[snapshot.source] = snapshot;
+  for (const Snapshot& snapshot : per_source)
+    state_.latest[snapshot.source] = std::make_shared<const Snapshot>(snapshot);
   state_.gauges = std::move(deltas);
   ++state_.snapshots_total;
   latest_line_ = std::make_shared<const std::string>(ndjson);
   http_.publish(latest_line_);
 }
 
-std::string MetricsServer::metrics_text() const {
-  MetricsState copy;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    copy = state_;
-  }
-  copy.stream_dropped_snapshots_total = http_.stream_dropped();
-  copy.stream_clients = http_.stream_clients();
-  return format_metrics(copy);
+std::shared_ptr<const std::string> MetricsServer::metrics_text() const {
+  const uint64_t dropped = http_.stream_dropped();
+  const uint64_t clients = http_.stream_clients();
+  // Formatted under the lock, not from a copy: at 1,000 interfaces a copy of
+  // the snapshots is a quarter megabyte more per scrape, while the formatting
+  // holds back the next on_snapshot by about a millisecond.
+  std::lock_guard<std::mutex> lock(mutex_);
+  state_.stream_dropped_snapshots_total = dropped;
+  state_.stream_clients = clients;
+  std::string text = format_metrics(state_, last_metrics_size_);
+  last_metrics_size_ = text.size();
+  // Sent from where it is: the response does not copy half a megabyte.
+  return std::make_shared<const std::string>(std::move(text));
 }
 
 namespace {
@@ -264,7 +269,7 @@ HttpResponse MetricsServer::respond(std::string_view method, std::string_view pa
   }
   if (path == "/metrics") {
     response.content_type = kExpositionType;
-    response.body = metrics_text();
+    response.shared_body = metrics_text();
     return response;
   }
   {

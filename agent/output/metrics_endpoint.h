@@ -51,7 +51,8 @@ class MetricsServer : public SnapshotObserver, public MetricsPublisher {
   // SnapshotObserver, on the main loop's thread: the snapshot's counters replace
   // those previously published for snapshot.source, `ndjson` becomes the
   // /snapshot answer, netmon_snapshots_total goes up by one.
-  void on_snapshot(const Snapshot& snapshot, const std::string& ndjson) override;
+  void on_snapshot(std::shared_ptr<const Snapshot> snapshot,
+                   std::shared_ptr<const std::string> ndjson) override;
 
   // For --compare's reporter, once per reading: the counters of every
   // source (labelled source="bpf", source="proc"), the delta gauges (they
@@ -65,7 +66,7 @@ class MetricsServer : public SnapshotObserver, public MetricsPublisher {
   void count_attach_failure();
 
   // Current /metrics body (what a scrape would get now).
-  std::string metrics_text() const;
+  std::shared_ptr<const std::string> metrics_text() const;
 
  private:
   // The routing, on the server's thread.
@@ -75,8 +76,10 @@ class MetricsServer : public SnapshotObserver, public MetricsPublisher {
 
   web::OriginPolicy origins_;
 
-  mutable std::mutex mutex_;  // guards state_ and latest_line_
-  MetricsState state_;
+  mutable std::mutex mutex_;  // guards state_, last_metrics_size_ and latest_line_
+  // mutable: a scrape stamps the stream figures into it before formatting.
+  mutable MetricsState state_;
+  mutable size_t last_metrics_size_ = 0;
   // The newest line, shared with the streams' queue: one copy a tick.
   std::shared_ptr<const std::string> latest_line_;
 

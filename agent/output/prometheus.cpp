@@ -121,7 +121,7 @@ std::string escape_label_value(std::string_view value) {
 static void format_usage(std::string& out, const MetricsState& state) {
   bool any_usage = false, any_quota = false;
   for (const auto& entry : state.latest)
-    for (const InterfaceSnapshot& i : entry.second.interfaces)
+    for (const InterfaceSnapshot& i : entry.second->interfaces)
       if (i.usage) {
         any_usage = true;
         any_quota = any_quota || i.usage->quota != nullptr;
@@ -130,7 +130,7 @@ static void format_usage(std::string& out, const MetricsState& state) {
   family_header(out, "netmon_usage_bytes", "gauge",
                 "Bytes booked by the usage ledger in the current day and billing month.");
   for (const auto& [source, snapshot] : state.latest)
-    for (const InterfaceSnapshot& i : snapshot.interfaces) {
+    for (const InterfaceSnapshot& i : snapshot->interfaces) {
       if (!i.usage) continue;
       const std::pair<const char*, const UsageBytes*> periods[] = {{"day", &i.usage->today},
                                                                    {"month", &i.usage->this_month}};
@@ -157,7 +157,7 @@ static void format_usage(std::string& out, const MetricsState& state) {
   for (int f = 0; f < 4; ++f) {
     family_header(out, families[f].name, "gauge", families[f].help);
     for (const auto& [source, snapshot] : state.latest)
-      for (const InterfaceSnapshot& i : snapshot.interfaces) {
+      for (const InterfaceSnapshot& i : snapshot->interfaces) {
         if (!i.usage || !i.usage->quota) continue;
         const QuotaUsage& q = *i.usage->quota;
         std::string value = f == 0   ? std::to_string(q.limit)
@@ -171,13 +171,25 @@ static void format_usage(std::string& out, const MetricsState& state) {
   }
 }
 
-std::string format_metrics(const MetricsState& state) {
+// For the first scrape, which has no previous size to go by: samples counted,
+// at a generous 96 bytes each (about 60 are used; reserved pages that are
+// never written cost no memory).
+static size_t estimated_size(const MetricsState& state) {
+  size_t samples = 0;
+  for (const auto& entry : state.latest)
+    for (const InterfaceSnapshot& i : entry.second->interfaces)
+      samples +=
+          std::size(kCounterFamilies) + (i.usage ? 4 : 0) + (i.usage && i.usage->quota ? 4 : 0);
+  return 4096 + samples * 96;
+}
+
+std::string format_metrics(const MetricsState& state, size_t expected_size) {
   std::string out;
-  out.reserve(1024);
+  out.reserve(expected_size ? expected_size + expected_size / 16 : estimated_size(state));
   for (const CounterFamily& family : kCounterFamilies) {
     family_header(out, family.name, "counter", family.help);
     for (const auto& [source, snapshot] : state.latest)
-      for (const InterfaceSnapshot& entry : snapshot.interfaces)
+      for (const InterfaceSnapshot& entry : snapshot->interfaces)
         labelled_sample(out, family.name, {{"interface", entry.link.name}, {"source", source}},
                         std::to_string(entry.totals.*family.field));
   }
@@ -195,16 +207,16 @@ std::string format_metrics(const MetricsState& state) {
                 "Times another tc filter was found in front of netmon's (or netmon's was "
                 "removed) and netmon's was put back in front; legacy tc only.");
   for (const auto& [source, snapshot] : state.latest)
-    if (snapshot.health)
+    if (snapshot->health)
       labelled_sample(out, "netmon_tc_preempted_total", {{"source", source}},
-                      std::to_string(snapshot.health->tc_preempted));
+                      std::to_string(snapshot->health->tc_preempted));
   family_header(out, "netmon_tc_preempted_seconds_total", "counter",
                 "Seconds in which packets may have passed uncounted because another tc filter "
                 "was in front of netmon's.");
   for (const auto& [source, snapshot] : state.latest)
-    if (snapshot.health)
+    if (snapshot->health)
       labelled_sample(out, "netmon_tc_preempted_seconds_total", {{"source", source}},
-                      format_value(snapshot.health->tc_preempted_seconds));
+                      format_value(snapshot->health->tc_preempted_seconds));
   family_header(out, "netmon_stream_clients", "gauge", "Clients of /events and /ws connected now.");
   out += "netmon_stream_clients " + std::to_string(state.stream_clients) + "\n";
   family_header(out, "netmon_stream_dropped_snapshots_total", "counter",
@@ -217,7 +229,7 @@ std::string format_metrics(const MetricsState& state) {
                   {{"version", state.build.version}, {"bpf_object", state.build.bpf_object}}, "1");
 
   int64_t last_ms = -1;
-  for (const auto& [source, snapshot] : state.latest) last_ms = std::max(last_ms, snapshot.ts_ms);
+  for (const auto& [source, snapshot] : state.latest) last_ms = std::max(last_ms, snapshot->ts_ms);
   if (last_ms >= 0) {
     family_header(out, "netmon_last_snapshot_timestamp_seconds", "gauge",
                   "Wall-clock time of the latest snapshot, in Unix seconds.");

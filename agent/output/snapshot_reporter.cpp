@@ -7,11 +7,15 @@ namespace netmon {
 bool SnapshotReporter::report(const std::vector<Link>& links,
                               const std::vector<CounterMap>& readings, int64_t monotonic_ns,
                               int64_t wall_ms) {
-  Snapshot snapshot = builder_.build(links, readings.at(0), monotonic_ns, wall_ms);
-  if (enrich_) enrich_(snapshot);
-  to_ndjson(snapshot, line_);
+  auto snapshot =
+      std::make_shared<Snapshot>(builder_.build(links, readings.at(0), monotonic_ns, wall_ms));
+  if (enrich_) enrich_(*snapshot);
+  // The line's buffer is reused while no observer still holds the previous
+  // one (NDJSON alone); an observer's is left as it was handed over.
+  if (!line_ || line_.use_count() > 1) line_ = std::make_shared<std::string>();
+  to_ndjson(*snapshot, *line_);
   for (SnapshotObserver* observer : observers_) observer->on_snapshot(snapshot, line_);
-  return out_fd_ < 0 || write_line(out_fd_, line_);
+  return out_fd_ < 0 || write_line(out_fd_, *line_);
 }
 
 }  // namespace netmon

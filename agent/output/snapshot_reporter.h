@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,7 @@ class SnapshotReporter : public Reporter {
   int out_fd_;
   std::vector<SnapshotObserver*> observers_;
   std::function<void(Snapshot&)> enrich_;
-  std::string line_;  // kept across ticks: its buffer is reused
+  std::shared_ptr<std::string> line_;
 };
 
 }  // namespace netmon

@@ -359,7 +359,8 @@ struct RecordingPublisher : netmon::MetricsPublisher {
                        std::vector<netmon::GaugeFamily> gauges,
                        const std::string& ndjson) override {
     state.latest.clear();
-    for (const auto& snapshot : per_source) state.latest[snapshot.source] = snapshot;
+    for (const auto& snapshot : per_source)
+      state.latest[snapshot.source] = std::make_shared<const netmon::Snapshot>(snapshot);
     state.gauges = std::move(gauges);
     ++state.snapshots_total;
     line = ndjson;

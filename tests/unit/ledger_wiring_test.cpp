@@ -320,7 +320,7 @@ TEST_F(LedgerReporterTest, EnrichAddsUsageAndQuotaToSnapshots) {
   EXPECT_NE(ndjson.find("\"tx_bytes\":0}}}}}"), std::string::npos) << ndjson;
 
   netmon::MetricsState state;
-  state.latest["netdev"] = s;
+  state.latest["netdev"] = std::make_shared<const netmon::Snapshot>(s);
   std::string text = netmon::format_metrics(state);
   EXPECT_NE(text.find("netmon_usage_bytes{interface=\"eth0\",direction=\"rx\",period=\"day\"} "
                       "2500\n"),
@@ -432,7 +432,7 @@ TEST_F(LedgerReporterTest, WithoutUsageNdjsonAndMetricsHaveNoLedgerKeys) {
   s.interfaces.push_back({{7, "eth0"}, {1, 2, 3, 4}, {}, {}});
   EXPECT_EQ(netmon::to_ndjson(s).find("usage"), std::string::npos);
   netmon::MetricsState state;
-  state.latest["netdev"] = s;
+  state.latest["netdev"] = std::make_shared<const netmon::Snapshot>(s);
   EXPECT_EQ(netmon::format_metrics(state).find("netmon_usage"), std::string::npos);
   EXPECT_EQ(netmon::format_metrics(state).find("netmon_quota"), std::string::npos);
 }

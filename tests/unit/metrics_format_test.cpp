@@ -37,7 +37,7 @@ Snapshot fake_snapshot(const std::string& source, uint64_t seq) {
 
 MetricsState state_with(const Snapshot& snapshot) {
   MetricsState state;
-  state.latest[snapshot.source] = snapshot;
+  state.latest[snapshot.source] = std::make_shared<const Snapshot>(snapshot);
   state.snapshots_total = snapshot.seq + 1;
   state.build = {"0.1.0", "0123456789abcdef"};
   return state;
@@ -125,7 +125,7 @@ TEST(MetricsFormat, LabelValuesAreEscaped) {
 
 TEST(MetricsFormat, GaugeFamiliesForCompare) {
   MetricsState state = state_with(fake_snapshot("bpf", 0));
-  state.latest["proc"] = fake_snapshot("proc", 0);
+  state.latest["proc"] = std::make_shared<const Snapshot>(fake_snapshot("proc", 0));
   GaugeFamily family{"netmon_compare_rx_bytes_delta",
                      "bpf minus proc rx bytes\nover the last interval",
                      {{{{"interface", "eth0"}}, -14}, {{{"interface", "wlan0"}}, 0.5}}};
@@ -203,12 +203,13 @@ TEST(MetricsServer, ServesMetricsSnapshotAndErrors) {
   std::string before = http_request(port, "GET", "/snapshot");
   EXPECT_THAT(before, StartsWith("HTTP/1.1 503 Service Unavailable\r\n"));
   EXPECT_EQ(body_of(before), "no snapshot yet\n");
-  server->on_snapshot(fake_snapshot("bpf", 0), "{\"seq\":0}\n");
+  server->on_snapshot(std::make_shared<const Snapshot>(fake_snapshot("bpf", 0)),
+                      std::make_shared<const std::string>("{\"seq\":0}\n"));
 
   std::string metrics = http_request(port, "GET", "/metrics");
   EXPECT_THAT(metrics, StartsWith("HTTP/1.1 200 OK\r\n"));
   EXPECT_THAT(metrics, HasSubstr("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
-  EXPECT_EQ(body_of(metrics), server->metrics_text());
+  EXPECT_EQ(body_of(metrics), *server->metrics_text());
   EXPECT_THAT(metrics,
               HasSubstr("netmon_rx_bytes_total{interface=\"eth0\",source=\"bpf\"} 1000\n"));
   EXPECT_THAT(metrics, HasSubstr("netmon_snapshots_total 1\n"));
@@ -280,7 +281,7 @@ TEST(MetricsServer, CountsAttachFailures) {
   };
   netmon::LinkTracker tracker(config, {&source}, feed);
   EXPECT_TRUE(tracker.links().empty());
-  EXPECT_THAT(server->metrics_text(), HasSubstr("\nnetmon_attach_failures_total 2\n"));
+  EXPECT_THAT(*server->metrics_text(), HasSubstr("\nnetmon_attach_failures_total 2\n"));
 }
 
 TEST(MetricsServer, StopsPromptlyWithAnIdleKeepAliveClient) {

@@ -135,14 +135,14 @@ class Booker {
   // the newest period rather than lost; it is counted once either way.
   std::vector<Booking> flush_held();
 
-  // The booked-through point of every interface, for the store; with
-  // `changed_only`, only those that moved since mark_saved() (idle
+  // The booked-through point of every interface, for the store, one at a
+  // time so a save writes each as it goes; stops when `each` returns false.
+  // With `changed_only`, only those that moved since mark_saved() (idle
   // interfaces cost nothing to save).
-  std::vector<Identity> identities(bool changed_only = false) const;
-  // The same, one at a time, for a save to write as it goes; stops when
-  // `each` returns false.
   void visit_identities(bool changed_only, const std::function<bool(const Identity&)>& each) const;
-  // The identities last returned are in the store.
+  // The same, listed (what tests compare).
+  std::vector<Identity> identities(bool changed_only = false) const;
+  // The identities last visited are in the store.
   void mark_saved();
   // The clock was implausible at the last tick, or traffic is still held.
   bool holding() const { return clock_bad_ || !held_.empty(); }

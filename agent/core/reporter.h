@@ -17,8 +17,13 @@ namespace netmon {
 class SnapshotObserver {
  public:
   virtual ~SnapshotObserver() = default;
+  // `ndjson` is null when no observer wanted the line and it goes nowhere
+  // else (--quiet): it is then not made at all.
   virtual void on_snapshot(std::shared_ptr<const Snapshot> snapshot,
                            std::shared_ptr<const std::string> ndjson) = 0;
+  // Whether the next on_snapshot needs the snapshot's NDJSON line, asked
+  // just before it is made.
+  virtual bool wants_line() const { return true; }
 };
 
 class Reporter {

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <climits>
 #include <cstdint>
 #include <cstring>
@@ -37,6 +38,10 @@ struct Connection {
   std::string out;     // the response, once there is one
   std::shared_ptr<const std::string> out_body;  // sent after `out` (HttpResponse::shared_body)
   size_t sent = 0;                              // of `out`, then of `out_body`
+  // HttpResponse::body_stream, until its last part is in `out`; each part
+  // replaces the one sent before it.
+  std::function<bool(std::string&)> out_stream;
+  bool chunked = false;  // out_stream's parts go framed as chunks (HTTP/1.1)
   bool responding = false;
   // Set once the router made this a stream (/events, /ws): no deadline,
   // read and written until either side ends it.
@@ -73,16 +78,20 @@ const char* reason_phrase(int status) {
   }
 }
 
-// The response's bytes, except a shared body: that is sent from where it is.
-std::string serialize(const HttpResponse& response, bool head_only) {
+// The response's bytes, except a shared body or a streamed one: those are
+// sent from where they are, or as they are made.
+std::string serialize(const HttpResponse& response, bool head_only, bool chunked = false) {
   const std::string_view body = response.body_text();
-  const bool copy_body = !head_only && !response.shared_body;
+  const bool copy_body = !head_only && !response.shared_body && !response.body_stream;
   std::string out;
   out.reserve(128 + (copy_body ? body.size() : 0));
   out +=
       "HTTP/1.1 " + std::to_string(response.status) + " " + reason_phrase(response.status) + "\r\n";
   out += "Content-Type: " + response.content_type + "\r\n";
-  out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!response.body_stream)
+    out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  else if (chunked)
+    out += "Transfer-Encoding: chunked\r\n";
   out += "Connection: close\r\n";
   for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
   out += "\r\n";
@@ -90,10 +99,51 @@ std::string serialize(const HttpResponse& response, bool head_only) {
   return out;
 }
 
-void start_response(Connection& c, HttpResponse response, bool head_only) {
-  c.out = serialize(response, head_only);
-  if (!head_only) c.out_body = std::move(response.shared_body);
+// `chunked`: the client speaks HTTP/1.1, so a streamed body can be framed.
+void start_response(Connection& c, HttpResponse response, bool head_only, bool chunked = false) {
+  chunked = chunked && response.body_stream;
+  c.out = serialize(response, head_only, chunked);
+  if (!head_only) {
+    c.out_body = std::move(response.shared_body);
+    c.out_stream = std::move(response.body_stream);
+    c.chunked = chunked;
+  }
   c.responding = true;
+}
+
+// Once `out` is sent: the body stream's next part in its place, framed when
+// chunked, the terminating chunk after the last. False if the stream threw:
+// the response then ends unterminated, which a chunked client sees as cut.
+bool next_part(Connection& c, const std::string& where) {
+  // The part is made in `out` itself, behind room for its chunk-size line,
+  // which is written once the size is known: one buffer a connection.
+  constexpr size_t kSizeRoom = 18;  // 16 hex digits and CRLF
+  const size_t room = c.chunked ? kSizeRoom : 0;
+  c.out.assign(room, ' ');
+  c.sent = 0;
+  bool more = false;
+  try {
+    more = c.out_stream(c.out);
+  } catch (const std::exception& e) {
+    spdlog::warn("http://{}: a response body failed midway: {}", where, e.what());
+    return false;
+  }
+  if (!more) c.out_stream = nullptr;
+  if (!c.chunked) return true;
+  const size_t size = c.out.size() - room;
+  if (size == 0) {
+    c.out.clear();
+  } else {
+    char line[kSizeRoom];
+    char* end = std::to_chars(line, line + sizeof(line), size, 16).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    c.sent = room - static_cast<size_t>(end - line);
+    c.out.replace(c.sent, static_cast<size_t>(end - line), line, static_cast<size_t>(end - line));
+    c.out += "\r\n";
+  }
+  if (!more) c.out += "0\r\n\r\n";
+  return true;
 }
 
 size_t unsent(const Connection& c) {
@@ -189,8 +239,10 @@ void prepare_response(Connection& c, std::string_view head, const Handlers& h) {
   const std::string& where = h.where;
   HttpResponse response;
   bool head_only = false;
+  bool chunked = false;
   if (std::optional<RequestLine> request = parse_request_line(head)) {
     head_only = request->method == "HEAD";
+    chunked = request->version != "HTTP/1.0";
     try {
       HttpRoute route;
       if (h.router) route = h.router({request->method, request->path, request->version, head});
@@ -225,7 +277,7 @@ void prepare_response(Connection& c, std::string_view head, const Handlers& h) {
   } else {
     response = plain(400, "bad request: expected METHOD TARGET HTTP/1.x\n");
   }
-  start_response(c, std::move(response), head_only);
+  start_response(c, std::move(response), head_only, chunked);
 }
 
 // After the response: close() with unread bytes (a request body, the rest of
@@ -248,8 +300,12 @@ void reset_on_close(const Connection& c) {
 
 // Sends what is left of the response. False once the connection is done with:
 // all sent, or the client gone.
-bool send_pending(Connection& c) {
-  while (unsent(c) > 0) {
+bool send_pending(Connection& c, const std::string& where) {
+  while (unsent(c) > 0 || c.out_stream) {
+    if (unsent(c) == 0) {
+      if (!next_part(c, where)) return false;
+      continue;
+    }
     iovec parts[2];
     size_t count = 0;
     if (c.sent < c.out.size()) parts[count++] = {c.out.data() + c.sent, c.out.size() - c.sent};
@@ -315,12 +371,12 @@ bool receive(Connection& c, const Handlers& h) {
         std::string().swap(c.in);
         return true;
       }
-      return send_pending(c);
+      return send_pending(c, h.where);
     }
     if (c.in.size() > kMaxRequestHead) {
       c.out = serialize(plain(431, "request head larger than 8 KiB\n"), false);
       c.responding = true;
-      return send_pending(c);
+      return send_pending(c, h.where);
     }
   }
 }
@@ -407,11 +463,12 @@ std::string ListenAddress::to_string() const {
 }
 
 HttpServer::HttpServer(const ListenAddress& address, HttpHandler handler, HttpLimits limits,
-                       HttpRouter router)
+                       HttpRouter router, LineSource line_source)
     : where_(address.to_string()),
       handler_(std::move(handler)),
       limits_(limits),
-      router_(std::move(router)) {
+      router_(std::move(router)),
+      line_source_(std::move(line_source)) {
   const std::string what = "cannot listen on " + where_;
   if (address.port < 0 || address.port > 65535) throw Error(what + ": port out of range");
 
@@ -516,6 +573,13 @@ void HttpServer::run() {
   std::shared_ptr<const std::string> latest_line;
   std::shared_ptr<const web::SnapshotFrames> latest;
   auto latest_frames = [&]() -> const web::SnapshotFrames* {
+    if (!latest_line && line_source_) {
+      try {
+        latest_line = line_source_();
+      } catch (const std::exception& e) {
+        spdlog::warn("http://{}: no line for the streams: {}", where_, e.what());
+      }
+    }
     if (!latest && latest_line)
       latest = std::make_shared<const web::SnapshotFrames>(web::SnapshotFrames::of(*latest_line));
     return latest.get();
@@ -640,8 +704,10 @@ void HttpServer::run() {
         uint64_t dropped = 0;
         for (Connection& c : connections) {
           if (!c.fd || !c.stream_started) continue;
+          const web::SnapshotFrames* frames = latest_frames();
+          if (!frames) continue;
           const uint64_t before = c.stream->dropped();
-          c.stream->snapshot(*latest_frames());
+          c.stream->snapshot(*frames);
           dropped += c.stream->dropped() - before;
           if (!send_stream(c, after)) c.fd.reset();
         }
@@ -657,7 +723,7 @@ void HttpServer::run() {
         if (!service_stream(c, after)) c.fd.reset();
         continue;
       }
-      bool keep = c.responding ? send_pending(c) : receive(c, handlers);
+      bool keep = c.responding ? send_pending(c, where_) : receive(c, handlers);
       if (keep && c.stream) {
         c.stream_started = true;
         c.last_write = c.last_progress = after;

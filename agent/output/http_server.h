@@ -48,6 +48,13 @@ struct HttpResponse {
   // there rather than copied into the response and again into the
   // connection's buffer.
   std::shared_ptr<const std::string> shared_body;
+  // Instead of either when set: a body made as it is sent, for one too large
+  // to hold whole (/metrics, 0.7 MB at 1,000 interfaces with --ledger).
+  // Called on the server's thread once the part it gave last is sent; it
+  // appends the next part to `out` and returns false once that was the last. Sent chunked to
+  // HTTP/1.1 clients, so one cut off (the agent stopped, a part that threw) is seen to be; an
+  // HTTP/1.0 client reads to the close.
+  std::function<bool(std::string& out)> body_stream;
 
   std::string_view body_text() const { return shared_body ? *shared_body : body; }
 };
@@ -79,6 +86,11 @@ struct HttpRoute {
 
 // Called on the server's thread before the HttpHandler; exceptions as there.
 using HttpRouter = std::function<HttpRoute(const HttpRequest& request)>;
+
+// The newest NDJSON line, made on request: what the streams are given when
+// the last line published was null (none was made: no stream was open).
+// Called on the server's thread; null if there is none yet.
+using LineSource = std::function<std::shared_ptr<const std::string>()>;
 
 struct HttpLimits {
   // From accept to the last byte of the response. A client that has not sent
@@ -118,7 +130,7 @@ class HttpServer {
   // so a second agent cannot share the port) and starts the serving thread.
   // Throws Error "cannot listen on ADDR: <strerror>".
   HttpServer(const ListenAddress& address, HttpHandler handler, HttpLimits limits = {},
-             HttpRouter router = {});
+             HttpRouter router = {}, LineSource line_source = {});
   // Stops the thread and closes every connection, answered or not; does not
   // wait for clients, so it returns promptly.
   ~HttpServer();
@@ -132,7 +144,9 @@ class HttpServer {
   // From any thread (the main loop's, once per tick): the newest NDJSON line
   // for every stream. The server frames each line once for all clients, and
   // only while a stream is open (a new one gets the newest line framed); a
-  // client that cannot keep up gets the newest line, never a backlog.
+  // client that cannot keep up gets the newest line, never a backlog. Null:
+  // a newer snapshot whose line was not made; a stream that opens asks the
+  // LineSource for it.
   void publish(std::shared_ptr<const std::string> ndjson_line);
   void publish(std::string ndjson_line) {
     publish(std::make_shared<const std::string>(std::move(ndjson_line)));
@@ -157,6 +171,7 @@ class HttpServer {
   Fd listener_;
   Fd stop_;  // eventfd; readable once the destructor wants the thread gone
   HttpRouter router_;
+  LineSource line_source_;
   Fd published_;  // eventfd; readable once publish() queued a line
   std::mutex published_mutex_;
   // Lines not yet handed to the streams, oldest first: a few, so that a

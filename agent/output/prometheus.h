@@ -45,15 +45,43 @@ struct MetricsState {
   uint64_t stream_dropped_snapshots_total = 0;  // /events and /ws: see HttpServer
   uint64_t stream_clients = 0;
   BuildInfo build;
-  std::vector<GaugeFamily> gauges;
+  // Shared: a scrape's copy of the state must not copy every sample.
+  std::shared_ptr<const std::vector<GaugeFamily>> gauges;
 };
 
-// The exposition text for `state`: HELP and TYPE for every family (also
-// before the first snapshot, so dashboards see the families exist), samples
-// sorted by source, then by the snapshot's interface order.
-// `expected_size`, the previous response's size, lets a scrape reserve once
-// instead of doubling its way up to half a megabyte at 1,000 interfaces.
-std::string format_metrics(const MetricsState& state, size_t expected_size = 0);
+// The exposition text for `state`, made a part at a time, so a scrape holds
+// one part instead of the whole text (0.7 MB at 1,000 interfaces with
+// --ledger). HELP and TYPE for every family (also before the first snapshot,
+// so dashboards see the families exist), samples sorted by source, then by
+// the snapshot's interface order. The state is the writer's own: snapshots
+// are shared and immutable, so the text is the state's at construction
+// however long the client takes to read it.
+class MetricsWriter {
+ public:
+  explicit MetricsWriter(MetricsState state);
+
+  // Appends the next part to `out`: at least `min_bytes` more unless the
+  // text ends first (a sample is never split). False once the end has been
+  // appended.
+  bool write(std::string& out, size_t min_bytes);
+
+ private:
+  void begin_step(std::string& out);
+  bool walk_step(std::string& out, size_t until_size);
+  template <typename Sample>
+  bool walk(std::string& out, size_t until_size, Sample sample);
+
+  MetricsState state_;
+  bool any_usage_ = false;
+  bool any_quota_ = false;
+  int step_ = 0;
+  bool walking_ = false;  // step_'s header is written; its samples are under way
+  std::map<std::string, std::shared_ptr<const Snapshot>>::const_iterator source_;
+  size_t interface_ = 0;
+};
+
+// The whole text at once (tests, and what a scrape receives in parts).
+std::string format_metrics(const MetricsState& state);
 
 // A label value as the exposition format wants it: backslash, double quote
 // and newline escaped; bytes that are not UTF-8 (interface names are bytes)

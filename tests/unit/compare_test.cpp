@@ -361,7 +361,7 @@ struct RecordingPublisher : netmon::MetricsPublisher {
     state.latest.clear();
     for (const auto& snapshot : per_source)
       state.latest[snapshot.source] = std::make_shared<const netmon::Snapshot>(snapshot);
-    state.gauges = std::move(gauges);
+    state.gauges = std::make_shared<const std::vector<netmon::GaugeFamily>>(std::move(gauges));
     ++state.snapshots_total;
     line = ndjson;
   }

@@ -105,4 +105,37 @@ inline std::string http_request(int port, const std::string& method, const std::
   return http_exchange(port, method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
 }
 
+// The payload of a chunked body (RFC 9112, 7.1), or throws if it is not
+// well framed or lacks the last chunk (a response cut off).
+inline std::string dechunk(const std::string& body) {
+  std::string payload;
+  size_t at = 0;
+  for (;;) {
+    const size_t line_end = body.find("\r\n", at);
+    if (line_end == std::string::npos) throw std::runtime_error("chunk size line unterminated");
+    size_t size = 0;
+    size_t digits = 0;
+    for (size_t i = at; i < line_end; ++i, ++digits) {
+      const char c = body[i];
+      const int v = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+      if (v < 0) throw std::runtime_error("bad chunk size");
+      size = size * 16 + static_cast<size_t>(v);
+    }
+    if (digits == 0) throw std::runtime_error("empty chunk size");
+    at = line_end + 2;
+    if (size == 0) {
+      if (body.compare(at, std::string::npos, "\r\n") != 0)
+        throw std::runtime_error("bytes after the last chunk");
+      return payload;
+    }
+    if (at + size + 2 > body.size() || body.compare(at + size, 2, "\r\n") != 0)
+      throw std::runtime_error("chunk shorter than its size");
+    payload.append(body, at, size);
+    at += size + 2;
+  }
+}
+
 }  // namespace netmon::test

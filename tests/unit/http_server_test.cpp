@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -313,6 +314,63 @@ TEST(HttpServer, SharedBodyIsSentWholeAfterItsOwnerMovesOnAndNotForHead) {
   EXPECT_EQ(http_exchange(server.port(), "GET /snapshot HTTP/1.1\r\n\r\n"),
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 5\r\n"
             "Connection: close\r\n\r\nnext\n");
+}
+
+// A body of `parts` parts of `part_size` patterned bytes each, made as it
+// is sent; it throws instead of making part `throw_at` (when set).
+HttpResponse streamed(size_t parts, size_t part_size, size_t throw_at = SIZE_MAX) {
+  HttpResponse response;
+  auto made = std::make_shared<size_t>(0);
+  response.body_stream = [=](std::string& out) {
+    if (*made == throw_at) throw std::runtime_error("part failed");
+    out += patterned(part_size);
+    return ++*made < parts;
+  };
+  return response;
+}
+
+TEST(HttpServer, StreamedBodyIsChunkedForHttp11AndCloseDelimitedForHttp10) {
+  HttpServer server({"127.0.0.1", 0},
+                    [&](std::string_view, std::string_view) { return streamed(40, 100000); });
+  std::string expected;
+  for (int i = 0; i < 40; ++i) expected += patterned(100000);
+
+  Fd fd = connect_tcp("127.0.0.1", server.port());
+  const int window = 65536;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &window, sizeof(window));
+  send_all(fd, "GET /metrics HTTP/1.1\r\n\r\n");
+  std::this_thread::sleep_for(100ms);  // the server waits for room part after part
+  netmon::test::ReadResult result = read_until_closed(fd);
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(result.data.compare(0, head.size(), head), 0) << result.data.substr(0, 200);
+  // 100000 is 186a0: one chunk a part, then the last chunk.
+  EXPECT_EQ(result.data.compare(head.size(), 7, "186a0\r\n"), 0);
+  EXPECT_TRUE(netmon::test::dechunk(result.data.substr(head.size())) == expected);
+
+  const std::string old = http_exchange(server.port(), "GET /metrics HTTP/1.0\r\n\r\n");
+  const std::string old_head =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(old.size(), old_head.size() + expected.size());
+  EXPECT_EQ(old.compare(0, old_head.size(), old_head), 0);
+  EXPECT_TRUE(old.compare(old_head.size(), expected.size(), expected) == 0);
+
+  EXPECT_EQ(http_exchange(server.port(), "HEAD /metrics HTTP/1.1\r\n\r\n"), head);
+}
+
+TEST(HttpServer, StreamedBodyThatFailsMidwayIsSeenCut) {
+  HttpServer server({"127.0.0.1", 0},
+                    [&](std::string_view, std::string_view) { return streamed(10, 1000, 3); });
+  const std::string response = http_exchange(server.port(), "GET /metrics HTTP/1.1\r\n\r\n");
+  const size_t body = response.find("\r\n\r\n") + 4;
+  ASSERT_THAT(response, HasSubstr("Transfer-Encoding: chunked\r\n"));
+  // Three parts arrived, and no last chunk: a client knows it is cut.
+  EXPECT_EQ(response.size() - body, 3 * (5 + 1000 + 2));
+  EXPECT_THROW(netmon::test::dechunk(response.substr(body)), std::runtime_error);
+  // The server goes on serving.
+  EXPECT_THAT(http_exchange(server.port(), "GET /metrics HTTP/1.1\r\n\r\n"),
+              StartsWith("HTTP/1.1 200 OK\r\n"));
 }
 
 TEST(HttpServer, ClientNotReadingIsDroppedAtDeadline) {

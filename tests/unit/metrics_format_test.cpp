@@ -1,15 +1,21 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "app/options.h"
 #include "core/link_tracker.h"
 #include "fakes.h"
 #include "http_client.h"
 #include "output/metrics_endpoint.h"
+#include "output/ndjson.h"
+#include "output/snapshot_reporter.h"
 #include "sys/error.h"
 #include "web/web_assets.h"
 
@@ -44,6 +50,66 @@ MetricsState state_with(const Snapshot& snapshot) {
 }
 
 }  // namespace
+
+namespace {
+
+// `n` interfaces under two sources, the ledger's figures and a quota on
+// every third: every step of the text has samples to split.
+MetricsState many_interfaces(size_t n) {
+  Snapshot bpf = fake_snapshot("bpf", 1);
+  bpf.interfaces.clear();
+  for (size_t i = 0; i < n; ++i) {
+    netmon::InterfaceSnapshot entry{
+        {static_cast<int>(i + 2), "veth" + std::to_string(i)}, {i * 1000, i, i * 2000, 2 * i}, {}};
+    netmon::InterfaceUsage usage;
+    usage.today = {i, i + 1};
+    usage.this_month = {i * 10, i * 10 + 1};
+    if (i % 3 == 0) {
+      auto quota = std::make_shared<netmon::QuotaUsage>();
+      quota->limit = 1000;
+      quota->used = i;
+      quota->projected = 2 * i;
+      quota->direction = "total";
+      quota->kind = "month";
+      usage.quota = quota;
+    }
+    entry.usage = usage;
+    bpf.interfaces.push_back(entry);
+  }
+  MetricsState state = state_with(bpf);
+  Snapshot proc = bpf;
+  proc.source = "proc";
+  state.latest["proc"] = std::make_shared<const Snapshot>(proc);
+  return state;
+}
+
+}  // namespace
+
+TEST(MetricsFormat, PartsMakeTheWholeAndEndOnLines) {
+  const MetricsState state = many_interfaces(300);
+  const std::string whole = netmon::format_metrics(state);
+  ASSERT_THAT(whole, HasSubstr("\nnetmon_quota_projected_bytes{interface=\"veth297\","));
+  ASSERT_THAT(whole, HasSubstr("\nnetmon_usage_bytes{interface=\"veth299\",direction=\"tx\","
+                               "period=\"month\"} 2991\n"));
+  for (size_t min_bytes : {size_t{1}, size_t{100}, size_t{4096}, size_t{64} << 10}) {
+    netmon::MetricsWriter writer(state);
+    std::string joined, part;
+    size_t parts = 0;
+    for (bool more = true; more;) {
+      part.clear();
+      more = writer.write(part, min_bytes);
+      ++parts;
+      // A part is whole lines, at least min_bytes of them but for the last
+      // (which may be empty: the interfaces after the previous part had no
+      // quota to show).
+      if (more) EXPECT_GE(part.size(), min_bytes) << min_bytes;
+      if (!part.empty()) EXPECT_EQ(part.back(), '\n') << min_bytes;
+      joined += part;
+    }
+    EXPECT_EQ(joined, whole) << min_bytes;
+    EXPECT_GE(parts, whole.size() / std::max<size_t>(min_bytes, 2048) / 2) << min_bytes;
+  }
+}
 
 TEST(MetricsFormat, CountersPerInterfaceAndSource) {
   std::string text = netmon::format_metrics(state_with(fake_snapshot("bpf", 4)));
@@ -129,7 +195,7 @@ TEST(MetricsFormat, GaugeFamiliesForCompare) {
   GaugeFamily family{"netmon_compare_rx_bytes_delta",
                      "bpf minus proc rx bytes\nover the last interval",
                      {{{{"interface", "eth0"}}, -14}, {{{"interface", "wlan0"}}, 0.5}}};
-  state.gauges.push_back(family);
+  state.gauges = std::make_shared<const std::vector<GaugeFamily>>(1, family);
   std::string text = netmon::format_metrics(state);
   EXPECT_THAT(text, HasSubstr("netmon_rx_bytes_total{interface=\"eth0\",source=\"bpf\"} 1000\n"));
   EXPECT_THAT(text, HasSubstr("netmon_rx_bytes_total{interface=\"eth0\",source=\"proc\"} 1000\n"));
@@ -177,10 +243,15 @@ std::unique_ptr<MetricsServer> start_server() {
                                          BuildInfo{"0.1.0", "ff"});
 }
 
-// The body of a response, after the blank line.
+// The body of a response, after the blank line; a chunked one decoded (and
+// required to be complete).
 std::string body_of(const std::string& response) {
   const size_t at = response.find("\r\n\r\n");
-  return at == std::string::npos ? "" : response.substr(at + 4);
+  if (at == std::string::npos) return "";
+  const std::string body = response.substr(at + 4);
+  const bool chunked =
+      response.substr(0, at + 2).find("\r\nTransfer-Encoding: chunked\r\n") != std::string::npos;
+  return chunked && response.rfind("HEAD", 0) != 0 ? netmon::test::dechunk(body) : body;
 }
 
 class FailingSource : public netmon::Source {
@@ -209,19 +280,23 @@ TEST(MetricsServer, ServesMetricsSnapshotAndErrors) {
   std::string metrics = http_request(port, "GET", "/metrics");
   EXPECT_THAT(metrics, StartsWith("HTTP/1.1 200 OK\r\n"));
   EXPECT_THAT(metrics, HasSubstr("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
-  EXPECT_EQ(body_of(metrics), *server->metrics_text());
-  EXPECT_THAT(metrics,
+  // Made as it is sent, so chunked: a scrape cut off is seen to be.
+  EXPECT_THAT(metrics, HasSubstr("\r\nTransfer-Encoding: chunked\r\n"));
+  EXPECT_THAT(metrics, Not(HasSubstr("\r\nContent-Length:")));
+  EXPECT_EQ(body_of(metrics), server->metrics_text());
+  EXPECT_THAT(body_of(metrics),
               HasSubstr("netmon_rx_bytes_total{interface=\"eth0\",source=\"bpf\"} 1000\n"));
-  EXPECT_THAT(metrics, HasSubstr("netmon_snapshots_total 1\n"));
-  const std::string length =
-      "\r\nContent-Length: " + std::to_string(body_of(metrics).size()) + "\r\n";
-  EXPECT_THAT(metrics, HasSubstr(length));
+  EXPECT_THAT(body_of(metrics), HasSubstr("netmon_snapshots_total 1\n"));
 
   // HEAD: the same headers, no body. A query string does not change the path.
   std::string head = http_request(port, "HEAD", "/metrics?x=1");
-  EXPECT_THAT(head, StartsWith("HTTP/1.1 200 OK\r\n"));
-  EXPECT_THAT(head, HasSubstr(length));
-  EXPECT_EQ(body_of(head), "");
+  EXPECT_EQ(head, metrics.substr(0, metrics.find("\r\n\r\n") + 4));
+
+  // An HTTP/1.0 client cannot take chunks: the body ends at the close.
+  std::string old_client = netmon::test::http_exchange(port, "GET /metrics HTTP/1.0\r\n\r\n");
+  EXPECT_THAT(old_client, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(old_client, Not(HasSubstr("\r\nTransfer-Encoding:")));
+  EXPECT_EQ(body_of(old_client), server->metrics_text());
 
   std::string snapshot = http_request(port, "GET", "/snapshot");
   EXPECT_THAT(snapshot, StartsWith("HTTP/1.1 200 OK\r\n"));
@@ -243,6 +318,100 @@ TEST(MetricsServer, ServesMetricsSnapshotAndErrors) {
   }
   // Methods on unknown paths are not 405: there is nothing there.
   EXPECT_THAT(http_request(port, "POST", "/other"), StartsWith("HTTP/1.1 404 Not Found\r\n"));
+}
+
+TEST(MetricsServer, LargeScrapeArrivesWholeWhileSnapshotsMoveOn) {
+  auto server = start_server();
+  MetricsState state = many_interfaces(1000);
+  for (const auto& [source, snapshot] : state.latest)
+    server->on_snapshot(snapshot, std::make_shared<const std::string>("{}\n"));
+  const std::string expected = server->metrics_text();
+  ASSERT_GT(expected.size(), size_t{512} << 10);  // several parts
+
+  netmon::Fd fd = netmon::test::connect_tcp("127.0.0.1", server->port());
+  const int window = 65536;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &window, sizeof(window));
+  netmon::test::send_all(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // part of it sent, the rest waits
+  // The agent moves on mid-scrape: the scrape still gets the text of when it began.
+  server->on_snapshot(std::make_shared<const Snapshot>(fake_snapshot("bpf", 9)),
+                      std::make_shared<const std::string>("{}\n"));
+  const std::string response = netmon::test::read_until_closed(fd).data;
+  EXPECT_EQ(body_of(response), expected);
+  EXPECT_NE(server->metrics_text(), expected);
+}
+
+namespace {
+
+struct LineRecorder : netmon::SnapshotObserver {
+  void on_snapshot(std::shared_ptr<const Snapshot>,
+                   std::shared_ptr<const std::string> ndjson) override {
+    lines.push_back(std::move(ndjson));
+  }
+  bool wants_line() const override { return wanting; }
+  bool wanting = false;
+  std::vector<std::shared_ptr<const std::string>> lines;
+};
+
+}  // namespace
+
+TEST(SnapshotReporter, MakesTheLineOnlyForStdoutOrAnObserverThatWantsIt) {
+  const std::vector<netmon::Link> links = {{2, "eth0"}};
+  const std::vector<netmon::CounterMap> readings = {{{2, {1000, 10, 2000, 20}}}};
+  LineRecorder observer;
+  netmon::SnapshotReporter quiet("bpf", -1);
+  quiet.add_observer(&observer);
+  EXPECT_TRUE(quiet.report(links, readings, 1'000'000'000, 1700000000000));
+  observer.wanting = true;
+  EXPECT_TRUE(quiet.report(links, readings, 2'000'000'000, 1700000001000));
+  ASSERT_EQ(observer.lines.size(), 2u);
+  EXPECT_EQ(observer.lines[0], nullptr);
+  ASSERT_NE(observer.lines[1], nullptr);
+  EXPECT_THAT(*observer.lines[1], HasSubstr("\"interfaces\":{\"eth0\":{\"ifindex\":2,"));
+
+  // Written to stdout, the line is made whoever observes.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  netmon::Fd read_end(fds[0]), write_end(fds[1]);
+  observer.wanting = false;
+  netmon::SnapshotReporter loud("bpf", write_end.get());
+  loud.add_observer(&observer);
+  EXPECT_TRUE(loud.report(links, readings, 1'000'000'000, 1700000000000));
+  ASSERT_EQ(observer.lines.size(), 3u);
+  ASSERT_NE(observer.lines[2], nullptr);
+  char buf[4096];
+  const ssize_t n = ::read(read_end.get(), buf, sizeof(buf));
+  EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), *observer.lines[2]);
+}
+
+TEST(MetricsServer, LineNobodyWantedIsMadeOnRequest) {
+  auto server = start_server();
+  // No stream open: the service's way (--listen --quiet) makes no line.
+  EXPECT_FALSE(server->wants_line());
+  const Snapshot first = fake_snapshot("bpf", 0);
+  server->on_snapshot(std::make_shared<const Snapshot>(first), nullptr);
+  EXPECT_EQ(body_of(http_request(server->port(), "GET", "/snapshot")), netmon::to_ndjson(first));
+
+  // A stream that opens gets the newest line at once, made from the newest
+  // snapshot, and from then on the lines are wanted.
+  const Snapshot second = fake_snapshot("bpf", 1);
+  server->on_snapshot(std::make_shared<const Snapshot>(second), nullptr);
+  netmon::Fd events = netmon::test::connect_tcp("127.0.0.1", server->port());
+  netmon::test::send_all(events, "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  const std::string wanted = "data: " + netmon::to_ndjson(second) + "\n";
+  std::string received;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (received.find(wanted) == std::string::npos && std::chrono::steady_clock::now() < until) {
+    char buf[4096];
+    const ssize_t n = ::recv(events.get(), buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0)
+      received.append(buf, static_cast<size_t>(n));
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_THAT(received, HasSubstr(wanted));
+  EXPECT_TRUE(server->wants_line());
+  EXPECT_EQ(body_of(http_request(server->port(), "GET", "/snapshot")), netmon::to_ndjson(second));
 }
 
 TEST(MetricsServer, CompareLineIsTheSnapshot) {
@@ -281,7 +450,7 @@ TEST(MetricsServer, CountsAttachFailures) {
   };
   netmon::LinkTracker tracker(config, {&source}, feed);
   EXPECT_TRUE(tracker.links().empty());
-  EXPECT_THAT(*server->metrics_text(), HasSubstr("\nnetmon_attach_failures_total 2\n"));
+  EXPECT_THAT(server->metrics_text(), HasSubstr("\nnetmon_attach_failures_total 2\n"));
 }
 
 TEST(MetricsServer, StopsPromptlyWithAnIdleKeepAliveClient) {

@@ -104,8 +104,11 @@ void start_response(Connection& c, HttpResponse response, bool head_only, bool c
   chunked = chunked && response.body_stream;
   c.out = serialize(response, head_only, chunked);
   if (!head_only) {
-    c.out_body = std::move(response.shared_body);
-    c.out_stream = std::move(response.body_stream);
+    // A stream replaces the other bodies: each part restarts `sent`.
+    if (response.body_stream)
+      c.out_stream = std::move(response.body_stream);
+    else
+      c.out_body = std::move(response.shared_body);
     c.chunked = chunked;
   }
   c.responding = true;
@@ -113,7 +116,7 @@ void start_response(Connection& c, HttpResponse response, bool head_only, bool c
 
 // Once `out` is sent: the body stream's next part in its place, framed when
 // chunked, the terminating chunk after the last. False if the stream threw:
-// the response then ends unterminated, which a chunked client sees as cut.
+// the response then ends unterminated.
 bool next_part(Connection& c, const std::string& where) {
   // The part is made in `out` itself, behind room for its chunk-size line,
   // which is written once the size is known: one buffer a connection.
@@ -126,6 +129,9 @@ bool next_part(Connection& c, const std::string& where) {
     more = c.out_stream(c.out);
   } catch (const std::exception& e) {
     spdlog::warn("http://{}: a response body failed midway: {}", where, e.what());
+    return false;
+  } catch (...) {
+    spdlog::warn("http://{}: a response body failed midway", where);
     return false;
   }
   if (!more) c.out_stream = nullptr;
@@ -303,7 +309,12 @@ void reset_on_close(const Connection& c) {
 bool send_pending(Connection& c, const std::string& where) {
   while (unsent(c) > 0 || c.out_stream) {
     if (unsent(c) == 0) {
-      if (!next_part(c, where)) return false;
+      if (!next_part(c, where)) {
+        // A chunked client sees the missing last chunk; one reading to the
+        // close must see a reset, not an ending.
+        if (!c.chunked) reset_on_close(c);
+        return false;
+      }
       continue;
     }
     iovec parts[2];
@@ -698,8 +709,11 @@ void HttpServer::run() {
         std::lock_guard<std::mutex> lock(published_mutex_);
         lines.swap(published_lines_);
       }
-      for (std::shared_ptr<const std::string>& line : lines) {
-        latest_line = std::move(line);
+      for (size_t i = 0; i < lines.size(); ++i) {
+        // A null line (not made) is made from the newest snapshot, which a
+        // later line of the batch may precede: only the last one counts.
+        if (!lines[i] && i + 1 < lines.size()) continue;
+        latest_line = std::move(lines[i]);
         latest.reset();
         uint64_t dropped = 0;
         for (Connection& c : connections) {

@@ -271,7 +271,7 @@ MetricsWriter::MetricsWriter(MetricsState state) : state_(std::move(state)) {
 }
 
 bool MetricsWriter::write(std::string& out, size_t min_bytes) {
-  const size_t until_size = out.size() + min_bytes;
+  const size_t until_size = out.size() + std::max<size_t>(min_bytes, 1);
   for (; step_ < kStepCount; ++step_, walking_ = false) {
     if (!walking_) {
       begin_step(out);

@@ -59,10 +59,13 @@ struct MetricsState {
 class MetricsWriter {
  public:
   explicit MetricsWriter(MetricsState state);
+  // Its place in the text points into its own state.
+  MetricsWriter(const MetricsWriter&) = delete;
+  MetricsWriter& operator=(const MetricsWriter&) = delete;
 
-  // Appends the next part to `out`: at least `min_bytes` more unless the
-  // text ends first (a sample is never split). False once the end has been
-  // appended.
+  // Appends the next part to `out`: at least `min_bytes` (taken as 1 if 0)
+  // more unless the text ends first (a sample is never split). False once
+  // the end has been appended.
   bool write(std::string& out, size_t min_bytes);
 
  private:

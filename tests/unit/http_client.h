@@ -65,6 +65,7 @@ inline void send_all(const Fd& fd, const std::string& data) {
 struct ReadResult {
   std::string data;
   bool closed = false;  // the server closed (EOF or reset) before the timeout
+  bool reset = false;   // by a reset
 };
 
 // Everything the server sends until it closes the connection, or until
@@ -86,6 +87,7 @@ inline ReadResult read_until_closed(
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       result.closed = true;
+      result.reset = n < 0 && errno == ECONNRESET;
       return result;
     }
     result.data.append(buf, static_cast<size_t>(n));

@@ -37,6 +37,7 @@ using netmon::test::send_all;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
@@ -368,6 +369,12 @@ TEST(HttpServer, StreamedBodyThatFailsMidwayIsSeenCut) {
   // Three parts arrived, and no last chunk: a client knows it is cut.
   EXPECT_EQ(response.size() - body, 3 * (5 + 1000 + 2));
   EXPECT_THROW(netmon::test::dechunk(response.substr(body)), std::runtime_error);
+  // An HTTP/1.0 client, which reads to the close, gets a reset instead.
+  Fd old = connect_tcp("127.0.0.1", server.port());
+  send_all(old, "GET /metrics HTTP/1.0\r\n\r\n");
+  const netmon::test::ReadResult cut = read_until_closed(old);
+  EXPECT_TRUE(cut.reset);
+  EXPECT_THAT(cut.data, Not(HasSubstr("Transfer-Encoding")));
   // The server goes on serving.
   EXPECT_THAT(http_exchange(server.port(), "GET /metrics HTTP/1.1\r\n\r\n"),
               StartsWith("HTTP/1.1 200 OK\r\n"));

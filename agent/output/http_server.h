@@ -51,9 +51,9 @@ struct HttpResponse {
   // Instead of either when set: a body made as it is sent, for one too large
   // to hold whole (/metrics, 0.7 MB at 1,000 interfaces with --ledger).
   // Called on the server's thread once the part it gave last is sent; it
-  // appends the next part to `out` and returns false once that was the last. Sent chunked to
-  // HTTP/1.1 clients, so one cut off (the agent stopped, a part that threw) is seen to be; an
-  // HTTP/1.0 client reads to the close.
+  // appends the next part to `out` and returns false once that was the last.
+  // Sent chunked to HTTP/1.1 clients, so one cut off (the agent stopped, a
+  // part that threw) is seen to be; an HTTP/1.0 client reads to the close.
   std::function<bool(std::string& out)> body_stream;
 
   std::string_view body_text() const { return shared_body ? *shared_body : body; }

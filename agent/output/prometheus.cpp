@@ -47,7 +47,30 @@ void family_header(std::string& out, const char* name, const char* type, std::st
 
 using Label = std::pair<std::string_view, std::string_view>;
 
-void append_label_value(std::string& out, std::string_view value);
+// A label value escaped into `out` (escape_label_value without the copy).
+void append_label_value(std::string& out, std::string_view value) {
+  for (size_t i = 0; i < value.size();) {
+    const char c = value[i];
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      size_t n = utf8_sequence_length(value, i);
+      if (n == 0) {
+        out += kUtf8Replacement;
+        i += utf8_invalid_length(value, i);
+        continue;
+      }
+      out.append(value.substr(i, n));
+      i += n;
+      continue;
+    }
+    ++i;
+  }
+}
 
 template <typename Labels>
 void append_sample(std::string& out, std::string_view name, const Labels& labels,
@@ -117,34 +140,6 @@ constexpr CounterFamily kCounterFamilies[] = {
 
 }  // namespace
 
-namespace {
-
-void append_label_value(std::string& out, std::string_view value) {
-  for (size_t i = 0; i < value.size();) {
-    const char c = value[i];
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      size_t n = utf8_sequence_length(value, i);
-      if (n == 0) {
-        out += kUtf8Replacement;
-        i += utf8_invalid_length(value, i);
-        continue;
-      }
-      out.append(value.substr(i, n));
-      i += n;
-      continue;
-    }
-    ++i;
-  }
-}
-
-}  // namespace
-
 std::string escape_label_value(std::string_view value) {
   std::string out;
   out.reserve(value.size());
@@ -153,18 +148,6 @@ std::string escape_label_value(std::string_view value) {
 }
 
 namespace {
-
-// The steps of the text, in order: each a family header (or a block of
-// small families) and then, for the per-interface ones, a walk over every
-// interface of every source, which is where a part can end.
-enum Step : int {
-  kCounterFamilies0 = 0,  // one step per kCounterFamilies entry
-  kAgentFamilies = kCounterFamilies0 + static_cast<int>(std::size(kCounterFamilies)),
-  kUsage,           // only when some interface has ledger figures (--ledger)
-  kQuotaFamilies0,  // one step per kQuotaFamilies entry, when a quota is set
-  kGauges = kQuotaFamilies0 + 4,
-  kStepCount,
-};
 
 struct QuotaFamily {
   const char* name;
@@ -177,7 +160,18 @@ constexpr QuotaFamily kQuotaFamilies[] = {
     {"netmon_quota_used_ratio", "Used bytes over the quota's limit (1 = reached)."},
     {"netmon_quota_projected_bytes",
      "Used bytes extrapolated linearly to the end of the quota's period."}};
-static_assert(std::size(kQuotaFamilies) == kGauges - kQuotaFamilies0);
+
+// The steps of the text, in order: each a family header (or a block of
+// small families) and then, for the per-interface ones, a walk over every
+// interface of every source, which is where a part can end.
+enum Step : int {
+  kCounterFamilies0 = 0,  // one step per kCounterFamilies entry
+  kAgentFamilies = kCounterFamilies0 + static_cast<int>(std::size(kCounterFamilies)),
+  kUsage,           // only when some interface has ledger figures (--ledger)
+  kQuotaFamilies0,  // one step per kQuotaFamilies entry, when a quota is set
+  kGauges = kQuotaFamilies0 + static_cast<int>(std::size(kQuotaFamilies)),
+  kStepCount,
+};
 
 // The families about the agent itself: a few samples each.
 void agent_families(std::string& out, const MetricsState& state) {

@@ -16,13 +16,12 @@ bool SnapshotReporter::report(const std::vector<Link>& links,
   for (SnapshotObserver* observer : observers_) line_wanted = line_wanted || observer->wants_line();
   if (!line_wanted) {
     line_.reset();
-    for (SnapshotObserver* observer : observers_) observer->on_snapshot(snapshot, nullptr);
-    return true;
+  } else {
+    // The line's buffer is reused while no observer still holds the previous
+    // one (NDJSON alone); an observer's is left as it was handed over.
+    if (!line_ || line_.use_count() > 1) line_ = std::make_shared<std::string>();
+    to_ndjson(*snapshot, *line_);
   }
-  // The line's buffer is reused while no observer still holds the previous
-  // one (NDJSON alone); an observer's is left as it was handed over.
-  if (!line_ || line_.use_count() > 1) line_ = std::make_shared<std::string>();
-  to_ndjson(*snapshot, *line_);
   for (SnapshotObserver* observer : observers_) observer->on_snapshot(snapshot, line_);
   return out_fd_ < 0 || write_line(out_fd_, *line_);
 }
